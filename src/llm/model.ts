@@ -28,6 +28,11 @@ export interface ModelResponse<O> {
   output: O;
   usage: TokenUsage;
   costUsd: number;
+  /**
+   * False when the model has no entry in the price table (`prices.ts`), so `costUsd` is 0 because
+   * the price is unknown, not because the call was free. Absent means priced.
+   */
+  priced?: boolean;
   /** `<provider>:<model>`, e.g. `offline`, `openai:gpt-4.1-mini`. */
   model: string;
   latencyMs: number;

@@ -1,0 +1,297 @@
+import { hostname } from 'node:os';
+import { type Clock, systemClock } from '../core/clock.ts';
+import { coerceError, ErrorClass, ErrorCode, IdeaMineError, isIdeaMineError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelayMs } from '../queue/backoff.ts';
+import type { Checkpoint, ClaimedTask, Fence, TaskProgress, TaskQueue } from '../queue/task-queue.ts';
+import { type Logger, silentLogger } from '../observability/logger.ts';
+
+export interface TaskContext {
+  readonly task: ClaimedTask;
+  /** Aborted when the task's lease is lost, it is cancelled, or the pool stops hard. */
+  readonly signal: AbortSignal;
+  /** The last checkpoint of an earlier attempt: resume from here, not from scratch. */
+  readonly checkpoint: Checkpoint | null;
+  /** Records progress; it is sent with the next heartbeat. */
+  progress(progress: TaskProgress): void;
+  /** Saves a continuation token and state, fenced by this attempt. */
+  saveCheckpoint(token: string, data: unknown): Promise<void>;
+}
+
+export type TaskHandler = (ctx: TaskContext) => Promise<unknown>;
+
+export interface WorkerPoolOptions {
+  queue: TaskQueue;
+  handlers: ReadonlyMap<string, TaskHandler>;
+  concurrency: number;
+  workerId?: string;
+  queues?: readonly string[];
+  heartbeatMs?: number;
+  /** Idle polling starts here and doubles up to `pollMaxMs`; a NOTIFY or a freed slot wakes at once. */
+  pollMinMs?: number;
+  pollMaxMs?: number;
+  reclaimEveryMs?: number;
+  backoff?: BackoffPolicy;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export type WorkerPoolState = 'idle' | 'running' | 'draining' | 'stopped';
+
+interface InFlight {
+  task: ClaimedTask;
+  controller: AbortController;
+  progress: TaskProgress | undefined;
+  leaseLost: boolean;
+  done: Promise<void>;
+}
+
+export interface WorkerPoolCounters {
+  claimed: number;
+  succeeded: number;
+  failed: number;
+  staleRejected: number;
+  leaseLost: number;
+  reclaimed: number;
+}
+
+/**
+ * Runs up to `concurrency` task handlers at once in this process.
+ *
+ * States: idle → running (start) → draining (stop: no new claims, in-flight tasks finish or are
+ * released when the grace period ends) → stopped. A hard stop aborts handlers and releases their
+ * leases at once. One heartbeat timer extends the leases of every in-flight task in one statement.
+ */
+export class WorkerPool {
+  readonly workerId: string;
+  readonly counters: WorkerPoolCounters = { claimed: 0, succeeded: 0, failed: 0, staleRejected: 0, leaseLost: 0, reclaimed: 0 };
+  #state: WorkerPoolState = 'idle';
+  readonly #o: Required<Omit<WorkerPoolOptions, 'queues' | 'workerId'>> & { queues: readonly string[] | undefined };
+  readonly #inFlight = new Map<string, InFlight>();
+  #wake: (() => void) | undefined;
+  #wakePending = false;
+  #loop: Promise<void> | undefined;
+  #timers: NodeJS.Timeout[] = [];
+  #unlisten: (() => Promise<void>) | undefined;
+
+  constructor(options: WorkerPoolOptions) {
+    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${newId().slice(0, 8)}`;
+    this.#o = {
+      queue: options.queue,
+      handlers: options.handlers,
+      concurrency: Math.max(1, options.concurrency),
+      queues: options.queues,
+      heartbeatMs: options.heartbeatMs ?? 5_000,
+      pollMinMs: options.pollMinMs ?? 50,
+      pollMaxMs: options.pollMaxMs ?? 2_000,
+      reclaimEveryMs: options.reclaimEveryMs ?? 5_000,
+      backoff: options.backoff ?? DEFAULT_BACKOFF,
+      clock: options.clock ?? systemClock,
+      logger: options.logger ?? silentLogger,
+    };
+  }
+
+  get state(): WorkerPoolState {
+    return this.#state;
+  }
+
+  get inFlightCount(): number {
+    return this.#inFlight.size;
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'idle') throw new IdeaMineError(ErrorCode.conflict, `worker pool is ${this.#state}`);
+    this.#state = 'running';
+    this.#unlisten = await this.#o.queue.onWake(() => this.#signalWake());
+    this.#timers.push(setInterval(() => void this.#heartbeat(), this.#o.heartbeatMs));
+    this.#timers.push(setInterval(() => void this.#reclaim(), this.#o.reclaimEveryMs));
+    void this.#reclaim();
+    this.#loop = this.#run();
+  }
+
+  /**
+   * Graceful stop: claim nothing more, let in-flight tasks finish for up to `graceMs`, then abort and
+   * release the rest. `graceMs: 0` is the hard stop.
+   */
+  async stop(options: { graceMs?: number } = {}): Promise<void> {
+    if (this.#state === 'idle') {
+      this.#state = 'stopped';
+      return;
+    }
+    if (this.#state === 'stopped') return;
+    const graceMs = options.graceMs ?? 30_000;
+    this.#state = 'draining';
+    this.#signalWake();
+    await this.#loop;
+    const drained = Promise.all([...this.#inFlight.values()].map((f) => f.done));
+    if (graceMs > 0) await Promise.race([drained, new Promise((r) => setTimeout(r, graceMs).unref())]);
+    await this.#releaseAll();
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+    await this.#unlisten?.().catch(() => {});
+    this.#state = 'stopped';
+  }
+
+  async #releaseAll(): Promise<void> {
+    const remaining = [...this.#inFlight.values()];
+    for (const f of remaining) {
+      f.leaseLost = true; // its result, if any, must not be written after release
+      f.controller.abort(new IdeaMineError(ErrorCode.cancelled, 'worker pool stopping'));
+    }
+    await Promise.all(
+      remaining.map((f) => this.#o.queue.release({ taskId: f.task.id, attempt: f.task.attempt }).catch(() => {})),
+    );
+    this.#inFlight.clear();
+  }
+
+  #signalWake(): void {
+    this.#wakePending = true;
+    this.#wake?.();
+  }
+
+  async #run(): Promise<void> {
+    let idleDelay = this.#o.pollMinMs;
+    while (this.#state === 'running') {
+      const free = this.#o.concurrency - this.#inFlight.size;
+      let claimed = 0;
+      if (free > 0) {
+        try {
+          this.#wakePending = false;
+          const tasks = await this.#o.queue.claim({
+            workerId: this.workerId,
+            limit: free,
+            types: [...this.#o.handlers.keys()],
+            ...(this.#o.queues ? { queues: this.#o.queues } : {}),
+          });
+          claimed = tasks.length;
+          for (const task of tasks) this.#execute(task);
+          idleDelay = claimed > 0 ? this.#o.pollMinMs : Math.min(this.#o.pollMaxMs, idleDelay * 2);
+        } catch (error) {
+          // Storage trouble (e.g. Postgres restarting): back off instead of hot-looping.
+          this.#o.logger.warn({ err: coerceError(error).message }, 'claim failed; backing off');
+          idleDelay = Math.min(this.#o.pollMaxMs, idleDelay * 2);
+        }
+      }
+      if (claimed > 0 && claimed === free) continue; // likely more work: claim again right away
+      await this.#waitForWake(this.#inFlight.size >= this.#o.concurrency ? 60_000 : idleDelay);
+    }
+  }
+
+  #waitForWake(ms: number): Promise<void> {
+    if (this.#wakePending) {
+      this.#wakePending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        self.#wake = undefined;
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+
+  #execute(task: ClaimedTask): void {
+    this.counters.claimed++;
+    const controller = new AbortController();
+    const flight: InFlight = { task, controller, progress: undefined, leaseLost: false, done: Promise.resolve() };
+    this.#inFlight.set(task.id, flight);
+    flight.done = this.#runHandler(flight).finally(() => {
+      if (this.#inFlight.get(task.id) === flight) this.#inFlight.delete(task.id);
+      this.#signalWake();
+    });
+  }
+
+  async #runHandler(flight: InFlight): Promise<void> {
+    const { task } = flight;
+    const fence: Fence = { taskId: task.id, attempt: task.attempt };
+    const handler = this.#o.handlers.get(task.type);
+    const ctx: TaskContext = {
+      task,
+      signal: flight.controller.signal,
+      checkpoint: task.checkpoint,
+      progress: (p) => {
+        flight.progress = { ...flight.progress, ...p };
+      },
+      saveCheckpoint: (token, data) => this.#o.queue.saveCheckpoint(fence, token, data),
+    };
+    try {
+      if (!handler) {
+        throw new IdeaMineError(ErrorCode.unknownTaskType, `no handler for task type "${task.type}"`, {
+          errorClass: ErrorClass.fatal,
+        });
+      }
+      const result = await handler(ctx);
+      if (flight.leaseLost) return;
+      await this.#withStorageRetry(() => this.#o.queue.complete(fence, result));
+      this.counters.succeeded++;
+    } catch (thrown) {
+      if (flight.leaseLost) return;
+      await this.#recordFailure(fence, thrown);
+    }
+  }
+
+  async #recordFailure(fence: Fence, thrown: unknown): Promise<void> {
+    if (isIdeaMineError(thrown) && thrown.code === ErrorCode.staleAttempt) {
+      this.counters.staleRejected++;
+      return;
+    }
+    const error = coerceError(thrown);
+    this.counters.failed++;
+    const delay = retryDelayMs(fence.attempt, error, this.#o.backoff);
+    try {
+      await this.#withStorageRetry(() => this.#o.queue.fail(fence, { error: error.toJSON(), retryDelayMs: delay }));
+    } catch (failError) {
+      if (isIdeaMineError(failError) && failError.code === ErrorCode.staleAttempt) this.counters.staleRejected++;
+      else this.#o.logger.error({ err: coerceError(failError).message, taskId: fence.taskId }, 'could not record failure');
+    }
+  }
+
+  /** A write that fails for a storage reason is retried briefly; a stale fence is final. */
+  async #withStorageRetry(write: () => Promise<unknown>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await write();
+        return;
+      } catch (error) {
+        if (isIdeaMineError(error) || attempt >= 5 || this.#state === 'stopped') throw error;
+        await this.#o.clock.sleep(100 * 2 ** attempt);
+      }
+    }
+  }
+
+  async #heartbeat(): Promise<void> {
+    const flights = [...this.#inFlight.values()].filter((f) => !f.leaseLost);
+    if (flights.length === 0) return;
+    try {
+      const lost = await this.#o.queue.heartbeat(
+        flights.map((f) => ({ taskId: f.task.id, attempt: f.task.attempt, ...(f.progress ? { progress: f.progress } : {}) })),
+      );
+      for (const fence of lost) {
+        const flight = this.#inFlight.get(fence.taskId);
+        if (!flight || flight.task.attempt !== fence.attempt) continue;
+        flight.leaseLost = true;
+        this.counters.leaseLost++;
+        flight.controller.abort(new IdeaMineError(ErrorCode.leaseLost, `lease lost for task ${fence.taskId}`));
+        this.#inFlight.delete(fence.taskId);
+        this.#signalWake();
+      }
+    } catch (error) {
+      this.#o.logger.warn({ err: coerceError(error).message }, 'heartbeat failed');
+    }
+  }
+
+  async #reclaim(): Promise<void> {
+    if (this.#state !== 'running') return;
+    try {
+      const reclaimed = await this.#o.queue.reclaimExpired();
+      this.counters.reclaimed += reclaimed.length;
+      if (reclaimed.length > 0) this.#signalWake();
+    } catch (error) {
+      this.#o.logger.warn({ err: coerceError(error).message }, 'lease reclaim failed');
+    }
+  }
+}

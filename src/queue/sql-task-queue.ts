@@ -1,0 +1,385 @@
+import type { Clock } from '../core/clock.ts';
+import { ErrorClass, ErrorCode, IdeaMineError } from '../core/errors.ts';
+import type { Database, Queryable } from '../storage/database.ts';
+import { appendEvents, EVENTS_CHANNEL, type NewEvent } from '../storage/event-store.ts';
+import {
+  type ClaimRequest,
+  type ClaimedTask,
+  type EnqueueRequest,
+  type FailOutcome,
+  type FailRequest,
+  type Fence,
+  type ListRequest,
+  type QueueStats,
+  type ReclaimedTask,
+  TASK_STATES,
+  type TaskProgress,
+  type TaskQueue,
+  type TaskRecord,
+  type TaskState,
+} from './task-queue.ts';
+import { type ClaimRow, TASK_COLUMNS, type TaskRow, toClaimedTask, toTaskRecord } from './task-rows.ts';
+
+export const TASKS_CHANNEL = 'ideamine_tasks';
+
+export interface SqlTaskQueueOptions {
+  /**
+   * Inject a clock to make time-based decisions testable. Without one, the database's clock decides
+   * (leases, due times), which keeps processes with skewed or jumping wall clocks consistent.
+   */
+  clock?: Clock;
+  defaultLeaseMs?: number;
+  defaultMaxAttempts?: number;
+}
+
+// `$1` in every time-sensitive statement: an explicit instant (injected clock) or null (database time).
+const NOW = 'coalesce($1::timestamptz, clock_timestamp())';
+
+/** The tasks table as a queue, on PGlite or Postgres (same SQL). */
+export class SqlTaskQueue implements TaskQueue {
+  readonly #db: Database;
+  readonly #clock: Clock | undefined;
+  readonly #defaultLeaseMs: number;
+  readonly #defaultMaxAttempts: number;
+
+  constructor(db: Database, options: SqlTaskQueueOptions = {}) {
+    this.#db = db;
+    this.#clock = options.clock;
+    this.#defaultLeaseMs = options.defaultLeaseMs ?? 30_000;
+    this.#defaultMaxAttempts = options.defaultMaxAttempts ?? 5;
+  }
+
+  #now(): string | null {
+    return this.#clock ? new Date(this.#clock.now()).toISOString() : null;
+  }
+
+  async #events(tx: Queryable, events: readonly NewEvent[]): Promise<void> {
+    await appendEvents(tx, this.#db.channel(EVENTS_CHANNEL), events);
+  }
+
+  async enqueue(request: EnqueueRequest, tx?: Queryable): Promise<{ task: TaskRecord; created: boolean }> {
+    const run = async (q: Queryable) => {
+      const inserted = await q.query<TaskRow>(
+        `insert into tasks (type, kind, queue, input, run_id, phase_id, priority, run_at, max_attempts, lease_ms, idempotency_key)
+         values ($2, $3, $4, $5, $6, $7, $8, ${NOW} + $9 * interval '1 millisecond', $10, $11, $12)
+         on conflict (idempotency_key) do nothing
+         returning ${TASK_COLUMNS}`,
+        this.#enqueueParams(request),
+      );
+      if (inserted[0]) {
+        await q.query('select pg_notify($1, $2)', [this.#db.channel(TASKS_CHANNEL), inserted[0].queue]);
+        return { task: toTaskRecord(inserted[0]), created: true };
+      }
+      const existing = await q.query<TaskRow>(`select ${TASK_COLUMNS} from tasks where idempotency_key = $1`, [
+        request.idempotencyKey,
+      ]);
+      if (!existing[0]) throw new IdeaMineError(ErrorCode.internal, 'enqueue conflicted but found no task');
+      return { task: toTaskRecord(existing[0]), created: false };
+    };
+    return tx ? run(tx) : this.#db.transaction(run);
+  }
+
+  #enqueueParams(r: EnqueueRequest): unknown[] {
+    return [
+      this.#now(),
+      r.type,
+      r.kind ?? 'system',
+      r.queue ?? 'default',
+      JSON.stringify(r.input ?? {}),
+      r.runId ?? null,
+      r.phaseRowId ?? null,
+      r.priority ?? 0,
+      r.delayMs ?? 0,
+      r.maxAttempts ?? this.#defaultMaxAttempts,
+      r.leaseMs ?? this.#defaultLeaseMs,
+      r.idempotencyKey ?? null,
+    ];
+  }
+
+  /** One statement for the whole batch; duplicates by idempotency key are skipped. */
+  async enqueueMany(requests: readonly EnqueueRequest[], tx?: Queryable): Promise<string[]> {
+    if (requests.length === 0) return [];
+    const rows = requests.map((r) => ({
+      type: r.type,
+      kind: r.kind ?? 'system',
+      queue: r.queue ?? 'default',
+      input: r.input ?? {},
+      run_id: r.runId ?? null,
+      phase_id: r.phaseRowId ?? null,
+      priority: r.priority ?? 0,
+      delay_ms: r.delayMs ?? 0,
+      max_attempts: r.maxAttempts ?? this.#defaultMaxAttempts,
+      lease_ms: r.leaseMs ?? this.#defaultLeaseMs,
+      idempotency_key: r.idempotencyKey ?? null,
+    }));
+    const run = async (q: Queryable) => {
+      const inserted = await q.query<{ id: string }>(
+        `insert into tasks (type, kind, queue, input, run_id, phase_id, priority, run_at, max_attempts, lease_ms, idempotency_key)
+         select r.type, r.kind, r.queue, r.input, r.run_id, r.phase_id, r.priority,
+                ${NOW} + r.delay_ms * interval '1 millisecond', r.max_attempts, r.lease_ms, r.idempotency_key
+           from jsonb_to_recordset($2::jsonb) as r(type text, kind text, queue text, input jsonb, run_id uuid,
+                phase_id uuid, priority int, delay_ms bigint, max_attempts int, lease_ms int, idempotency_key text)
+         on conflict (idempotency_key) do nothing
+         returning id`,
+        [this.#now(), JSON.stringify(rows)],
+      );
+      if (inserted.length > 0) await q.query('select pg_notify($1, $2)', [this.#db.channel(TASKS_CHANNEL), 'batch']);
+      return inserted.map((r) => r.id);
+    };
+    return tx ? run(tx) : this.#db.transaction(run);
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedTask[]> {
+    if (request.limit <= 0) return [];
+    // SKIP LOCKED lets concurrent claimers pass over each other's rows instead of queueing behind
+    // them; the attempt is counted here, at claim, so a task that kills its worker still burns one.
+    const rows = await this.#db.query<ClaimRow>(
+      `with next as (
+         select id from tasks
+          where state = 'ready' and run_at <= ${NOW}
+            and ($2::text[] is null or queue = any($2))
+            and ($3::text[] is null or type = any($3))
+          order by priority desc, run_at, id
+          limit $4
+          for update skip locked)
+       update tasks t
+          set state = 'running', attempt = t.attempt + 1, lease_owner = $5,
+              locked_until = ${NOW} + t.lease_ms * interval '1 millisecond',
+              heartbeat_at = ${NOW}, started_at = coalesce(t.started_at, ${NOW}), updated_at = ${NOW}
+         from next
+        where t.id = next.id
+       returning t.id, t.type, t.kind, t.queue, t.input, t.attempt, t.max_attempts, t.lease_ms, t.run_id, t.phase_id,
+                 (select jsonb_build_object('token', c.token, 'data', c.data, 'attempt', c.attempt)
+                    from checkpoints c where c.task_id = t.id) as checkpoint`,
+      [this.#now(), request.queues ?? null, request.types ?? null, request.limit, request.workerId],
+    );
+    return rows.map(toClaimedTask);
+  }
+
+  async heartbeat(beats: ReadonlyArray<Fence & { progress?: TaskProgress }>): Promise<Fence[]> {
+    if (beats.length === 0) return [];
+    const alive = await this.#db.query<{ id: string }>(
+      `update tasks t
+          set locked_until = ${NOW} + t.lease_ms * interval '1 millisecond', heartbeat_at = ${NOW},
+              progress = coalesce(h.progress, t.progress)
+         from jsonb_to_recordset($2::jsonb) as h(id uuid, attempt int, progress jsonb)
+        where t.id = h.id and t.attempt = h.attempt and t.state = 'running'
+       returning t.id`,
+      [
+        this.#now(),
+        JSON.stringify(beats.map((b) => ({ id: b.taskId, attempt: b.attempt, progress: b.progress ?? null }))),
+      ],
+    );
+    const aliveIds = new Set(alive.map((r) => r.id));
+    return beats.filter((b) => !aliveIds.has(b.taskId)).map(({ taskId, attempt }) => ({ taskId, attempt }));
+  }
+
+  async saveCheckpoint(fence: Fence, token: string, data: unknown): Promise<void> {
+    const saved = await this.#db.query(
+      `insert into checkpoints (task_id, attempt, token, data)
+       select id, attempt, $4, $5 from tasks where id = $2 and attempt = $3 and state = 'running'
+       on conflict (task_id) do update set attempt = excluded.attempt, token = excluded.token, data = excluded.data,
+              created_at = ${NOW}
+       returning task_id`,
+      [this.#now(), fence.taskId, fence.attempt, token, JSON.stringify(data)],
+    );
+    if (saved.length === 0) await this.#rejectStale(fence, 'checkpoint');
+  }
+
+  async complete(fence: Fence, result: unknown, tx?: Queryable): Promise<void> {
+    const run = async (q: Queryable) =>
+      q.query(
+        `update tasks set state = 'succeeded', result = $4, completed_at = ${NOW}, updated_at = ${NOW},
+                lease_owner = null, locked_until = null, error = null
+          where id = $2 and attempt = $3 and state = 'running'
+        returning id`,
+        [this.#now(), fence.taskId, fence.attempt, JSON.stringify(result ?? null)],
+      );
+    const done = tx ? await run(tx) : await run(this.#db);
+    if (done.length === 0) await this.#rejectStale(fence, 'complete');
+  }
+
+  async fail(fence: Fence, request: FailRequest): Promise<FailOutcome> {
+    const rows = await this.#db.transaction(async (tx) => {
+      const updated = await tx.query<{ state: TaskState; run_id: string | null; type: string }>(
+        `update tasks
+            set state = case when not $5::boolean then 'failed'
+                             when attempt >= max_attempts then 'dead' else 'ready' end,
+                run_at = ${NOW} + $6 * interval '1 millisecond',
+                error = $4, lease_owner = null, locked_until = null, updated_at = ${NOW},
+                completed_at = case when $5::boolean and attempt < max_attempts then null else ${NOW} end,
+                history = history || jsonb_build_array(jsonb_build_object(
+                  'attempt', attempt, 'at', ${NOW}, 'outcome', 'failed', 'error', $4::jsonb))
+          where id = $2 and attempt = $3 and state = 'running'
+        returning state, run_id, type`,
+        [
+          this.#now(),
+          fence.taskId,
+          fence.attempt,
+          JSON.stringify(request.error),
+          request.error.retryable,
+          request.retryDelayMs,
+        ],
+      );
+      const row = updated[0];
+      if (row) {
+        const type = row.state === 'ready' ? 'task.retry' : row.state === 'dead' ? 'task.dead' : 'task.failed';
+        await this.#events(tx, [
+          {
+            type,
+            runId: row.run_id,
+            taskId: fence.taskId,
+            payload: {
+              taskType: row.type,
+              attempt: fence.attempt,
+              error: request.error,
+              ...(row.state === 'ready' ? { strategy: 'backoff', delayMs: request.retryDelayMs } : {}),
+            },
+          },
+        ]);
+      }
+      return updated;
+    });
+    const row = rows[0];
+    if (!row) return this.#rejectStale(fence, 'fail');
+    return row.state === 'ready' ? 'retry' : row.state === 'dead' ? 'dead' : 'failed';
+  }
+
+  async release(fence: Fence): Promise<void> {
+    // The attempt was counted at claim; a graceful hand-back should not cost the task one, so the
+    // budget grows by one instead of decrementing `attempt` (attempts must only ever increase, or an
+    // old fence could become valid again).
+    await this.#db.query(
+      `update tasks set state = 'ready', lease_owner = null, locked_until = null, run_at = ${NOW},
+              max_attempts = max_attempts + 1, updated_at = ${NOW},
+              history = history || jsonb_build_array(jsonb_build_object('attempt', attempt, 'at', ${NOW}, 'outcome', 'released'))
+        where id = $2 and attempt = $3 and state = 'running'`,
+      [this.#now(), fence.taskId, fence.attempt],
+    );
+  }
+
+  async reclaimExpired(limit = 500): Promise<ReclaimedTask[]> {
+    return this.#db.transaction(async (tx) => {
+      const rows = await tx.query<{ id: string; type: string; run_id: string | null; attempt: number; state: 'ready' | 'dead' }>(
+        `with expired as (
+           select id from tasks where state = 'running' and locked_until < ${NOW}
+            order by locked_until limit $2 for update skip locked)
+         update tasks t
+            set state = case when t.attempt >= t.max_attempts then 'dead' else 'ready' end,
+                run_at = ${NOW}, lease_owner = null, locked_until = null, updated_at = ${NOW},
+                completed_at = case when t.attempt >= t.max_attempts then ${NOW} else null end,
+                error = case when t.attempt >= t.max_attempts
+                  then jsonb_build_object('code', 'LEASE_EXPIRED', 'message', 'lease expired on the last attempt (the worker died or hung); quarantined',
+                                          'errorClass', 'transient', 'retryable', false)
+                  else t.error end,
+                history = t.history || jsonb_build_array(jsonb_build_object('attempt', t.attempt, 'at', ${NOW}, 'outcome', 'lease_expired'))
+           from expired where t.id = expired.id
+         returning t.id, t.type, t.run_id, t.attempt, t.state`,
+        [this.#now(), limit],
+      );
+      await this.#events(
+        tx,
+        rows.map((r) => ({
+          type: r.state === 'dead' ? 'task.dead' : 'task.lease_expired',
+          runId: r.run_id,
+          taskId: r.id,
+          payload: { taskType: r.type, attempt: r.attempt },
+        })),
+      );
+      if (rows.some((r) => r.state === 'ready')) {
+        await tx.query('select pg_notify($1, $2)', [this.#db.channel(TASKS_CHANNEL), 'reclaimed']);
+      }
+      return rows.map((r) => ({ id: r.id, type: r.type, runId: r.run_id, attempt: r.attempt, state: r.state }));
+    });
+  }
+
+  async cancel(taskId: string): Promise<boolean> {
+    return this.#db.transaction(async (tx) => {
+      const rows = await tx.query<{ run_id: string | null; type: string }>(
+        `update tasks set state = 'cancelled', lease_owner = null, locked_until = null,
+                completed_at = ${NOW}, updated_at = ${NOW}
+          where id = $2 and state in ('ready', 'running') returning run_id, type`,
+        [this.#now(), taskId],
+      );
+      const row = rows[0];
+      if (row) await this.#events(tx, [{ type: 'task.cancelled', runId: row.run_id, taskId, payload: { taskType: row.type } }]);
+      return Boolean(row);
+    });
+  }
+
+  async retry(taskId: string): Promise<boolean> {
+    // Attempts only ever grow (they are the fence), so a retry grants a fresh budget on top.
+    const rows = await this.#db.query(
+      `update tasks set state = 'ready', run_at = ${NOW}, completed_at = null, updated_at = ${NOW},
+              max_attempts = attempt + $3
+        where id = $2 and state in ('failed', 'dead', 'cancelled') returning id`,
+      [this.#now(), taskId, this.#defaultMaxAttempts],
+    );
+    if (rows.length > 0) await this.#db.query('select pg_notify($1, $2)', [this.#db.channel(TASKS_CHANNEL), 'retry']);
+    return rows.length > 0;
+  }
+
+  async get(taskId: string): Promise<TaskRecord | undefined> {
+    const rows = await this.#db.query<TaskRow>(`select ${TASK_COLUMNS} from tasks where id = $1`, [taskId]);
+    return rows[0] ? toTaskRecord(rows[0]) : undefined;
+  }
+
+  async list(request: ListRequest = {}): Promise<TaskRecord[]> {
+    const rows = await this.#db.query<TaskRow>(
+      `select ${TASK_COLUMNS} from tasks
+        where ($1::text is null or state = $1) and ($2::text is null or type = $2) and ($3::uuid is null or run_id = $3)
+        order by created_at desc, id limit $4`,
+      [request.state ?? null, request.type ?? null, request.runId ?? null, request.limit ?? 100],
+    );
+    return rows.map(toTaskRecord);
+  }
+
+  async stats(): Promise<QueueStats> {
+    const rows = await this.#db.query<{ state: TaskState; n: number; stale: number }>(
+      'select state, count(*)::int as n, coalesce(sum(stale_writes), 0)::int as stale from tasks group by state',
+    );
+    const due = await this.#db.query<{ due: number; oldest_ms: number | null }>(
+      `select count(*)::int as due,
+              (extract(epoch from (${NOW} - min(run_at))) * 1000)::float8 as oldest_ms
+         from tasks where state = 'ready' and run_at <= ${NOW}`,
+      [this.#now()],
+    );
+    const byState = Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as Record<TaskState, number>;
+    let staleWritesRejected = 0;
+    for (const row of rows) {
+      byState[row.state] = row.n;
+      staleWritesRejected += row.stale;
+    }
+    const d = due[0];
+    return {
+      byState,
+      due: d?.due ?? 0,
+      oldestReadyAgeMs: d?.oldest_ms == null ? null : Math.max(0, Math.round(d.oldest_ms)),
+      staleWritesRejected,
+    };
+  }
+
+  async onWake(listener: () => void): Promise<() => Promise<void>> {
+    return this.#db.listen(TASKS_CHANNEL, () => listener());
+  }
+
+  /** Counts the rejected write on the task (for the crash-test figures) and throws STALE_ATTEMPT. */
+  async #rejectStale(fence: Fence, write: string): Promise<never> {
+    await this.#db.transaction(async (tx) => {
+      const rows = await tx.query<{ run_id: string | null }>(
+        'update tasks set stale_writes = stale_writes + 1 where id = $1 returning run_id',
+        [fence.taskId],
+      );
+      if (rows[0]) {
+        await this.#events(tx, [
+          { type: 'task.stale_write', runId: rows[0].run_id, taskId: fence.taskId, payload: { attempt: fence.attempt, write } },
+        ]);
+      }
+    });
+    throw new IdeaMineError(
+      ErrorCode.staleAttempt,
+      `stale ${write} rejected: task ${fence.taskId} attempt ${fence.attempt} is no longer the current attempt`,
+      { errorClass: ErrorClass.fatal, details: { ...fence, write } },
+    );
+  }
+}

@@ -1,0 +1,173 @@
+import type { SerializedError } from '../core/errors.ts';
+import type { Queryable } from '../storage/database.ts';
+
+/**
+ * The task queue port. The Postgres driver (tasks table = queue) runs on PGlite and on a Postgres
+ * server; a Redis driver may speed up delivery but Postgres stays the system of record.
+ *
+ * Task states: ready → running → succeeded | ready (retry) | failed (non-retryable) | dead
+ * (attempts exhausted) | cancelled. `attempt` is counted at claim time, so a task that kills its
+ * worker still burns an attempt. Every worker write is fenced by `(taskId, attempt)`.
+ */
+
+export const TaskState = {
+  ready: 'ready',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  dead: 'dead',
+  cancelled: 'cancelled',
+} as const;
+export type TaskState = (typeof TaskState)[keyof typeof TaskState];
+export const TASK_STATES = Object.values(TaskState);
+export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set(['succeeded', 'failed', 'dead', 'cancelled']);
+
+export type TaskKind = 'agent' | 'tool' | 'system';
+
+export interface EnqueueRequest {
+  type: string;
+  input?: unknown;
+  kind?: TaskKind;
+  queue?: string;
+  runId?: string;
+  /** The phases row id (not the phase name). */
+  phaseRowId?: string;
+  priority?: number;
+  /** Delay before the task may be claimed. */
+  delayMs?: number;
+  maxAttempts?: number;
+  leaseMs?: number;
+  /** Enqueuing the same key again returns the existing task (invariant 1). */
+  idempotencyKey?: string;
+}
+
+export interface TaskProgress {
+  pct?: number;
+  etaMs?: number;
+  metrics?: Record<string, number>;
+  /** Free text: what the task is doing now (shown in status and used by stall detection). */
+  note?: string;
+}
+
+export interface TaskHistoryEntry {
+  attempt: number;
+  at: string;
+  outcome: 'failed' | 'lease_expired' | 'released' | 'cancelled';
+  error?: SerializedError;
+}
+
+export interface Checkpoint {
+  token: string;
+  data: unknown;
+  attempt: number;
+}
+
+export interface TaskRecord {
+  id: string;
+  type: string;
+  kind: TaskKind;
+  queue: string;
+  input: unknown;
+  state: TaskState;
+  runId: string | null;
+  phaseRowId: string | null;
+  priority: number;
+  attempt: number;
+  maxAttempts: number;
+  leaseMs: number;
+  leaseOwner: string | null;
+  runAt: Date;
+  lockedUntil: Date | null;
+  heartbeatAt: Date | null;
+  progress: TaskProgress | null;
+  result: unknown;
+  error: SerializedError | null;
+  history: TaskHistoryEntry[];
+  idempotencyKey: string | null;
+  staleWrites: number;
+  createdAt: Date;
+  startedAt: Date | null;
+  completedAt: Date | null;
+}
+
+/** A task as handed to a worker: the fence `(id, attempt)` and the last checkpoint, if any. */
+export interface ClaimedTask {
+  id: string;
+  type: string;
+  kind: TaskKind;
+  queue: string;
+  input: unknown;
+  attempt: number;
+  maxAttempts: number;
+  leaseMs: number;
+  runId: string | null;
+  phaseRowId: string | null;
+  checkpoint: Checkpoint | null;
+}
+
+export interface Fence {
+  taskId: string;
+  attempt: number;
+}
+
+export interface ClaimRequest {
+  workerId: string;
+  limit: number;
+  queues?: readonly string[];
+  /** Only claim these types (the handlers this worker has). */
+  types?: readonly string[];
+}
+
+export interface FailRequest {
+  error: SerializedError;
+  /** When to retry, decided by the retry policy; ignored for non-retryable errors. */
+  retryDelayMs: number;
+}
+
+export type FailOutcome = 'retry' | 'failed' | 'dead';
+
+export interface ReclaimedTask {
+  id: string;
+  type: string;
+  runId: string | null;
+  attempt: number;
+  state: 'ready' | 'dead';
+}
+
+export interface QueueStats {
+  byState: Record<TaskState, number>;
+  /** Ready tasks whose run_at has passed. */
+  due: number;
+  oldestReadyAgeMs: number | null;
+  staleWritesRejected: number;
+}
+
+export interface ListRequest {
+  state?: TaskState;
+  type?: string;
+  runId?: string;
+  limit?: number;
+}
+
+export interface TaskQueue {
+  enqueue(request: EnqueueRequest, tx?: Queryable): Promise<{ task: TaskRecord; created: boolean }>;
+  enqueueMany(requests: readonly EnqueueRequest[], tx?: Queryable): Promise<string[]>;
+  claim(request: ClaimRequest): Promise<ClaimedTask[]>;
+  /** Extends the leases of many tasks at once; returns the fences that are no longer current. */
+  heartbeat(beats: ReadonlyArray<Fence & { progress?: TaskProgress }>): Promise<Fence[]>;
+  saveCheckpoint(fence: Fence, token: string, data: unknown): Promise<void>;
+  complete(fence: Fence, result: unknown, tx?: Queryable): Promise<void>;
+  fail(fence: Fence, request: FailRequest): Promise<FailOutcome>;
+  /** Hands a task back unfinished (graceful shutdown); the attempt does not count against it. */
+  release(fence: Fence): Promise<void>;
+  /** Puts running tasks whose lease expired back to ready, or dead when out of attempts. */
+  reclaimExpired(limit?: number): Promise<ReclaimedTask[]>;
+  cancel(taskId: string): Promise<boolean>;
+  /** Operator retry of a failed, dead or cancelled task: it gets its attempt budget again. */
+  retry(taskId: string): Promise<boolean>;
+  get(taskId: string): Promise<TaskRecord | undefined>;
+  list(request?: ListRequest): Promise<TaskRecord[]>;
+  stats(): Promise<QueueStats>;
+  /** Resolves when new work may be available (a NOTIFY arrived) or the signal aborts. */
+  onWake(listener: () => void): Promise<() => Promise<void>>;
+}
