@@ -1,0 +1,102 @@
+import { ErrorClass, ErrorCode, IdeaMineError } from '../core/errors.ts';
+import type { Database, Queryable } from '../storage/database.ts';
+
+/**
+ * Durable steps (invariant 9). `step(key, fn)` stores fn's result under (scope, position); when the
+ * scope is replayed after a crash, finished steps return their stored result without running again.
+ * If the code asks for a different step at a position than the one recorded, the replay is
+ * non-deterministic and fails loudly instead of mixing two histories.
+ *
+ * A `fence` ties writes to the run lease: a process that lost the lease cannot record steps.
+ */
+
+export interface StepFence {
+  runId: string;
+  owner: string;
+  epoch: number;
+}
+
+export class StepRunner {
+  readonly scope: string;
+  readonly #db: Database;
+  readonly #fence: StepFence | undefined;
+  #position = 0;
+
+  constructor(db: Database, scope: string, fence?: StepFence) {
+    this.#db = db;
+    this.scope = scope;
+    this.#fence = fence;
+  }
+
+  get position(): number {
+    return this.#position;
+  }
+
+  /** Creates a runner for a sub-scope (e.g. one phase of a run) sharing this runner's fence. */
+  child(name: string): StepRunner {
+    return new StepRunner(this.#db, `${this.scope}/${name}`, this.#fence);
+  }
+
+  async step<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const position = this.#position++;
+    const recorded = await this.#db.query<{ key: string; output: { value: T } | null }>(
+      'select key, output from step_results where scope = $1 and position = $2',
+      [this.scope, position],
+    );
+    const hit = recorded[0];
+    if (hit) {
+      if (hit.key !== key) {
+        throw new IdeaMineError(
+          ErrorCode.determinism,
+          `non-deterministic replay in ${this.scope}: position ${position} recorded step "${hit.key}" but the code asked for "${key}"`,
+          { errorClass: ErrorClass.fatal, details: { scope: this.scope, position, recorded: hit.key, requested: key } },
+        );
+      }
+      return (hit.output?.value ?? undefined) as T;
+    }
+    const value = await fn();
+    await this.#record(this.#db, position, key, value);
+    return value;
+  }
+
+  /** Records a step's result inside a caller's transaction (the step's effect and its record commit together). */
+  async stepTx<T>(key: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const position = this.#position;
+    const recorded = await this.#db.query<{ key: string; output: { value: T } | null }>(
+      'select key, output from step_results where scope = $1 and position = $2',
+      [this.scope, position],
+    );
+    if (recorded[0]) return this.step(key, async () => undefined as T);
+    const value = await this.#db.transaction(async (tx) => {
+      const v = await fn(tx);
+      await this.#record(tx, position, key, v);
+      return v;
+    });
+    this.#position++;
+    return value;
+  }
+
+  async #record(q: Queryable, position: number, key: string, value: unknown): Promise<void> {
+    const output = JSON.stringify({ value: value === undefined ? null : value });
+    const rows = this.#fence
+      ? await q.query(
+          `insert into step_results (scope, position, key, output)
+           select $1, $2, $3, $4 where exists (
+             select 1 from runs where id = $5 and lease_owner = $6 and lease_epoch = $7)
+           on conflict (scope, position) do nothing returning position`,
+          [this.scope, position, key, output, this.#fence.runId, this.#fence.owner, this.#fence.epoch],
+        )
+      : await q.query(
+          `insert into step_results (scope, position, key, output) values ($1, $2, $3, $4)
+           on conflict (scope, position) do nothing returning position`,
+          [this.scope, position, key, output],
+        );
+    if (rows.length === 0) {
+      throw new IdeaMineError(
+        ErrorCode.leaseLost,
+        `step "${key}" of ${this.scope} was not recorded: this process no longer holds the run lease, or another process recorded it first`,
+        { errorClass: ErrorClass.fatal },
+      );
+    }
+  }
+}
