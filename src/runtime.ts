@@ -1,7 +1,18 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { fixPlanFor } from './agents/fix-hints.ts';
+import { getAgent, guardsFor } from './agents/registry.ts';
+import { loadPhaseConfigs, type PhaseConfigSet } from './config/load-phase-configs.ts';
+import { newId } from './core/ids.ts';
 import { builtinHandlers } from './engine/handlers.ts';
 import type { TaskHandler } from './engine/worker-pool.ts';
+import { type ModelSettings, resolveModel } from './llm/model-registry.ts';
+import type { Model } from './llm/model.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
+import { writeDossier } from './observability/release-dossier.ts';
+import { AGENT_TASK, createAgentTaskHandler } from './orchestrator/agent-task.ts';
+import type { AgentCatalog } from './orchestrator/catalog.ts';
+import { Orchestrator } from './orchestrator/orchestrator.ts';
 import { SqlTaskQueue } from './queue/sql-task-queue.ts';
 import type { TaskQueue } from './queue/task-queue.ts';
 import type { Database } from './storage/database.ts';
@@ -19,6 +30,12 @@ export interface RuntimeOptions {
   pgSchema?: string | undefined;
   leaseMs: number;
   logLevel: string;
+  /** `offline` (default) or `<provider>:<model>`. */
+  model?: string;
+  modelBaseUrl?: string | undefined;
+  providerKeys?: { openaiApiKey?: string; anthropicApiKey?: string };
+  /** User phase configs that override or add phases. */
+  configDir?: string | undefined;
 }
 
 export interface Runtime {
@@ -27,6 +44,12 @@ export interface Runtime {
   readonly queue: TaskQueue;
   readonly logger: Logger;
   readonly handlers: Map<string, TaskHandler>;
+  readonly catalog: AgentCatalog;
+  readonly model: Model;
+  readonly orchestrator: Orchestrator;
+  /** Identifies this process as a run-lease holder. */
+  readonly owner: string;
+  loadPhaseConfigs(): Promise<PhaseConfigSet>;
   close(): Promise<void>;
 }
 
@@ -40,19 +63,62 @@ export function storageOptionsFor(options: RuntimeOptions): StorageOptions {
     : { driver: 'pglite', dataDir: options.home };
 }
 
-export function artifactsDir(options: Pick<RuntimeOptions, 'home'>): string {
-  return join(options.home, 'artifacts');
+export function runDir(options: Pick<RuntimeOptions, 'home'>, runId: string): string {
+  return join(options.home, 'runs', runId);
+}
+
+export const builtinCatalog: AgentCatalog = { getAgent, guardsFor, fixPlanFor };
+
+function modelSettings(options: RuntimeOptions): ModelSettings {
+  return {
+    ...(options.modelBaseUrl ? { baseUrl: options.modelBaseUrl } : {}),
+    ...(options.providerKeys ?? {}),
+  };
 }
 
 export async function openRuntime(options: RuntimeOptions, logger: Logger = createLogger({ level: options.logLevel })): Promise<Runtime> {
+  const settings = modelSettings(options);
+  // Resolve the model before touching storage: a bad model spec is a config error, not a crash later.
+  const model = resolveModel(options.model ?? 'offline', settings);
   const db = await openDatabase(storageOptionsFor(options));
   const queue = new SqlTaskQueue(db, { defaultLeaseMs: options.leaseMs });
+  const models = new Map<string, Model>([[model.id, model]]);
+  const modelFor = (spec: string | undefined): Model => {
+    if (!spec) return model;
+    let m = models.get(spec);
+    if (!m) {
+      m = resolveModel(spec, settings);
+      models.set(spec, m);
+    }
+    return m;
+  };
+  const catalog = builtinCatalog;
+  const handlers = builtinHandlers();
+  handlers.set(AGENT_TASK, createAgentTaskHandler({ db, catalog, modelFor }));
+  const owner = `${hostname()}:${process.pid}:${newId().slice(0, 8)}`;
+  const orchestrator = new Orchestrator({
+    db,
+    queue,
+    catalog,
+    model,
+    owner,
+    leaseMs: Math.max(options.leaseMs, 10_000),
+    logger,
+    onSucceeded: async (runId) => {
+      await writeDossier(db, runId, runDir(options, runId));
+    },
+  });
   return {
     options,
     db,
     queue,
     logger,
-    handlers: builtinHandlers(),
+    handlers,
+    catalog,
+    model,
+    orchestrator,
+    owner,
+    loadPhaseConfigs: () => loadPhaseConfigs(options.configDir ? { userDir: options.configDir } : {}),
     close: () => db.close(),
   };
 }

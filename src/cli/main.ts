@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import type { OptionFlags } from '../config/options.ts';
 import { coerceError, ExitCode, exitCodeFor, isIdeaMineError } from '../core/errors.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
+import { registerRunCommands } from './commands/run.ts';
 import { registerTasksCommand } from './commands/tasks.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
 import { createCliContext } from './context.ts';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     };
   };
   const cli = createCliContext(globalFlags);
+  registerRunCommands(program, cli);
   registerDoctorCommand(program, cli);
   registerWorkerCommand(program, cli);
   registerTasksCommand(program, cli);

@@ -44,7 +44,7 @@ describe('durability across a restart (PGlite data dir, injected clock)', () => 
     let [current] = await queue.claim({ workerId: 'w', limit: 1 });
     for (const [i, delay] of expected.entries()) {
       expect(current?.attempt).toBe(i + 1);
-      expect(retryDelayMs(current!.attempt, error, backoff)).toBe(delay);
+      expect(retryDelayMs(current!.attempt, {}, backoff)).toBe(delay);
       await queue.fail({ taskId: task.id, attempt: current!.attempt }, { error, retryDelayMs: delay });
       await reopen(); // the process restarts while the retry is pending
       queue = new SqlTaskQueue(db, { clock });

@@ -37,9 +37,15 @@ export class StepRunner {
     return new StepRunner(this.#db, `${this.scope}/${name}`, this.#fence);
   }
 
-  async step<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` once per (scope, position). With `commit`, the step's database effect and its record
+   * commit in one transaction: `fn` does the slow part outside any transaction (waiting for tasks,
+   * calling a model), `commit(tx, value)` writes the outcome. A crash before that commit re-runs
+   * `fn`, which must therefore be idempotent (enqueue by idempotency key, for example).
+   */
+  async step<T, R = T>(key: string, fn: () => Promise<T>, commit?: (tx: Queryable, value: T) => Promise<R>): Promise<R> {
     const position = this.#position++;
-    const recorded = await this.#db.query<{ key: string; output: { value: T } | null }>(
+    const recorded = await this.#db.query<{ key: string; output: { value: R } | null }>(
       'select key, output from step_results where scope = $1 and position = $2',
       [this.scope, position],
     );
@@ -52,28 +58,14 @@ export class StepRunner {
           { errorClass: ErrorClass.fatal, details: { scope: this.scope, position, recorded: hit.key, requested: key } },
         );
       }
-      return (hit.output?.value ?? undefined) as T;
+      return (hit.output?.value ?? undefined) as R;
     }
     const value = await fn();
-    await this.#record(this.#db, position, key, value);
-    return value;
-  }
-
-  /** Records a step's result inside a caller's transaction (the step's effect and its record commit together). */
-  async stepTx<T>(key: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const position = this.#position;
-    const recorded = await this.#db.query<{ key: string; output: { value: T } | null }>(
-      'select key, output from step_results where scope = $1 and position = $2',
-      [this.scope, position],
-    );
-    if (recorded[0]) return this.step(key, async () => undefined as T);
-    const value = await this.#db.transaction(async (tx) => {
-      const v = await fn(tx);
-      await this.#record(tx, position, key, v);
-      return v;
+    return this.#db.transaction(async (tx) => {
+      const result = commit ? await commit(tx, value) : (value as unknown as R);
+      await this.#record(tx, position, key, result);
+      return result;
     });
-    this.#position++;
-    return value;
   }
 
   async #record(q: Queryable, position: number, key: string, value: unknown): Promise<void> {

@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import type { Idea } from '../../core/agent.ts';
+import { ExitCode, IdeaMineError, ErrorCode, invalidInput } from '../../core/errors.ts';
+import { subscribeEvents } from '../../engine/event-bus.ts';
+import { WorkerPool } from '../../engine/worker-pool.ts';
+import type { RunOutcome } from '../../orchestrator/orchestrator.ts';
+import { openRuntime, type Runtime, runDir } from '../../runtime.ts';
+import { findRunId, getDossier, getRun } from '../../storage/run-store.ts';
+import type { CliContext } from '../context.ts';
+import { printJson, printLine } from '../output.ts';
+import { createProgressPrinter } from '../progress.ts';
+
+const ideaFileSchema = z.strictObject({
+  title: z.string().min(1).max(200),
+  description: z.string().min(1).max(20_000),
+  audience: z.string().optional(),
+  constraints: z.array(z.string()).optional(),
+});
+
+/** A one-line idea becomes { title, description }: the title is its first sentence, trimmed. */
+export function ideaFromText(text: string): Idea {
+  const description = text.trim().replace(/\s+/g, ' ');
+  if (description.length < 3) throw invalidInput('the idea is empty: describe it in a sentence, e.g. ideamine run "A shared todo app for small teams"');
+  if (description.length > 20_000) throw invalidInput(`the idea is ${description.length} characters; keep it under 20000 (put details in --file idea.json)`);
+  const first = description.split(/(?<=[.!?])\s/)[0] ?? description;
+  return { title: first.length > 80 ? `${first.slice(0, 77)}…` : first.replace(/[.!?]$/, ''), description };
+}
+
+export function ideaFromFile(path: string): Idea {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw invalidInput(`${path}: ${(error as Error).message}`);
+  }
+  const parsed = ideaFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw invalidInput(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data as Idea;
+}
+
+interface RunFlags {
+  file?: string;
+  json?: boolean;
+}
+
+export function registerRunCommands(program: Command, cli: CliContext): void {
+  program
+    .command('run [idea]')
+    .description('turn an idea into a release: runs all phases and prints the dossier path')
+    .option('-f, --file <idea.json>', 'read the idea from a JSON file {title, description, audience?, constraints?}')
+    .option('--json', 'print JSON lines (also when stdout is not a terminal)')
+    .action(async (text: string | undefined, flags: RunFlags) => {
+      if (!text && !flags.file) throw invalidInput('give an idea, e.g. ideamine run "A shared todo app for small teams", or --file idea.json');
+      const idea = flags.file ? ideaFromFile(flags.file) : ideaFromText(text ?? '');
+      await withDrivingRuntime(cli, flags, async (rt) => {
+        const configs = await rt.loadPhaseConfigs();
+        const { runId } = await rt.orchestrator.createRun(idea, configs);
+        return runId;
+      });
+    });
+
+  program
+    .command('resume <run>')
+    .description('continue a paused or interrupted run where it stopped')
+    .option('--json', 'print JSON lines')
+    .action(async (run: string, flags: RunFlags) => {
+      await withDrivingRuntime(cli, flags, (rt) => resolveRunId(rt, run));
+    });
+}
+
+export async function resolveRunId(rt: Runtime, idOrPrefix: string): Promise<string> {
+  const ids = await findRunId(rt.db, idOrPrefix);
+  if (ids.length === 0) throw new IdeaMineError(ErrorCode.notFound, `no run matches "${idOrPrefix}" (see ideamine runs)`);
+  if (ids.length > 1) throw invalidInput(`"${idOrPrefix}" matches several runs; give more of the id`);
+  return ids[0] as string;
+}
+
+/**
+ * Runs the embedded engine in this process: a worker pool for the agent tasks, the orchestrator
+ * driving the run, live progress from the event log. Ctrl-C pauses cleanly (a second one stops hard).
+ */
+async function withDrivingRuntime(cli: CliContext, flags: RunFlags, pickRun: (rt: Runtime) => Promise<string>): Promise<void> {
+  const options = cli.options();
+  const json = flags.json === true || !process.stdout.isTTY;
+  const rt = await openRuntime(options, cli.logger(options));
+  const pool = new WorkerPool({ queue: rt.queue, handlers: rt.handlers, concurrency: options.concurrency, heartbeatMs: options.heartbeatMs, logger: rt.logger, pollMaxMs: 500 });
+  let runId: string | undefined;
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1 || !runId) {
+      process.stderr.write('\nstopping now\n');
+      process.exit(ExitCode.interrupted);
+    }
+    void rt.orchestrator.signal(runId, 'pause').catch(() => {});
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  let outcome: RunOutcome | undefined;
+  try {
+    runId = await pickRun(rt);
+    const printer = createProgressPrinter({ json });
+    const subscription = await subscribeEvents(rt.db, { runId, pollMs: 500 }, (e) => printer.onEvent(e));
+    await pool.start();
+    try {
+      outcome = await rt.orchestrator.drive(runId);
+    } finally {
+      await new Promise((r) => setTimeout(r, 50));
+      await subscription.close();
+      await pool.stop({ graceMs: outcome === 'paused' ? 5_000 : 1_000 });
+    }
+    await summarize(rt, runId, outcome, json);
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    await rt.close();
+  }
+  process.exitCode = outcome === 'succeeded' ? ExitCode.ok : outcome === 'paused' ? ExitCode.paused : ExitCode.runFailed;
+}
+
+async function summarize(rt: Runtime, runId: string, outcome: RunOutcome, json: boolean): Promise<void> {
+  const run = await getRun(rt.db, runId);
+  const dossier = outcome === 'succeeded' ? await getDossier(rt.db, runId) : undefined;
+  const dir = runDir(rt.options, runId);
+  const summary = {
+    runId,
+    outcome,
+    usage: run?.usage ?? {},
+    ...(dossier ? { dossier: { json: `${dir}/dossier.json`, html: `${dir}/dossier.html` } } : {}),
+    ...(outcome === 'paused' ? { resume: `ideamine resume ${runId}` } : {}),
+    ...(run?.error ? { error: run.error } : {}),
+  };
+  if (json) return printJson({ type: 'run.summary', ...summary });
+  printLine();
+  printLine(`run ${runId}: ${outcome}`);
+  printLine(`tokens ${Math.round(Number(run?.usage['tokens'] ?? 0))} · cost $${Number(run?.usage['usd'] ?? 0).toFixed(4)}`);
+  if (dossier) {
+    printLine(`release dossier: ${dir}/dossier.html`);
+    printLine(`                 ${dir}/dossier.json`);
+  }
+  if (outcome === 'paused') printLine(`paused; continue with: ideamine resume ${runId}`);
+  if (run?.error) printLine(`reason: ${String(run.error['message'] ?? '')}`);
+}

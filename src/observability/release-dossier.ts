@@ -1,0 +1,113 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Database } from '../storage/database.ts';
+import { getPhases, getRun, listArtifacts, saveDossier } from '../storage/run-store.ts';
+import { readLedger, verifyLedger } from './ledger.ts';
+
+/**
+ * The release dossier: everything a reviewer needs to trust a run, compiled from stored state only
+ * (run, plan, phases and their gates, artifacts with provenance, evidence packs, assumptions, the
+ * ledger's verified head). Written as JSON and as one self-contained HTML page.
+ */
+
+export const DOSSIER_VERSION = '1.0.0';
+
+export interface DossierFiles {
+  json: string;
+  html: string;
+}
+
+export async function compileDossier(db: Database, runId: string): Promise<Record<string, unknown>> {
+  const run = await getRun(db, runId);
+  if (!run) throw new Error(`no run ${runId}`);
+  const [phases, artifacts, ledger, verification, packs, assumptions] = await Promise.all([
+    getPhases(db, runId),
+    listArtifacts(db, runId),
+    readLedger(db, runId),
+    verifyLedger(db, runId),
+    db.query('select id, phase_id, attempt, artifacts, guard_reports, qav_summary, kmap_refs, metrics, created_at from evidence_packs where run_id = $1 order by created_at', [runId]),
+    db.query('select id, phase_id, assumption, rationale, mitigation, status from assumptions where run_id = $1 order by created_at', [runId]),
+  ]);
+  const gates = ledger.filter((e) => e.type === 'gate').map((e) => e.data);
+  const models = [...new Set(artifacts.map((a) => String(a.provenance['model'] ?? a.provenance['source'] ?? 'unknown')))].sort();
+  return {
+    version: DOSSIER_VERSION,
+    run: { id: run.id, idea: run.idea, status: run.status, planHash: run.planHash, usage: run.usage, budgets: run.budgets, createdAt: run.createdAt, completedAt: run.completedAt },
+    models,
+    phases: phases.map((p) => ({
+      phase: p.phase,
+      status: p.status,
+      gateAttempts: p.gateAttempts,
+      usage: p.usage,
+      evidencePackId: p.evidencePackId,
+      gates: gates.filter((g) => g['phase'] === p.phase),
+      startedAt: p.startedAt,
+      completedAt: p.completedAt,
+    })),
+    artifacts: artifacts.map((a) => ({ id: a.id, phase: a.phase, type: a.type, name: a.name, hash: a.hash, provenance: a.provenance, content: a.content })),
+    evidencePacks: packs,
+    assumptions,
+    ledger: { entries: ledger.length, headHash: ledger.at(-1)?.hash ?? null, verified: verification.ok },
+  };
+}
+
+/** Compiles, stores (release_dossiers) and writes `<dir>/dossier.json` and `<dir>/dossier.html`. */
+export async function writeDossier(db: Database, runId: string, dir: string): Promise<DossierFiles> {
+  const dossier = await compileDossier(db, runId);
+  await saveDossier(db, runId, DOSSIER_VERSION, dossier);
+  mkdirSync(dir, { recursive: true });
+  const files = { json: join(dir, 'dossier.json'), html: join(dir, 'dossier.html') };
+  writeFileSync(files.json, `${JSON.stringify(dossier, null, 2)}\n`);
+  writeFileSync(files.html, renderDossierHtml(dossier));
+  return files;
+}
+
+function esc(value: unknown): string {
+  return String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export function renderDossierHtml(d: Record<string, unknown>): string {
+  const run = d['run'] as Record<string, unknown>;
+  const idea = run['idea'] as Record<string, unknown>;
+  const phases = d['phases'] as Array<Record<string, unknown>>;
+  const artifacts = d['artifacts'] as Array<Record<string, unknown>>;
+  const assumptions = d['assumptions'] as Array<Record<string, unknown>>;
+  const ledger = d['ledger'] as Record<string, unknown>;
+  const phaseRows = phases
+    .map((p) => {
+      const gates = p['gates'] as Array<Record<string, unknown>>;
+      const last = gates.at(-1);
+      const reasons = gates.flatMap((g) => (g['reasons'] as string[]) ?? []);
+      return `<tr><td>${esc(p['phase'])}</td><td class="${esc(p['status'])}">${esc(p['status'])}</td><td>${esc(p['gateAttempts'])}</td><td>${esc(last?.['score'] ?? '-')}</td><td>${reasons.map(esc).join('<br>') || '—'}</td></tr>`;
+    })
+    .join('\n');
+  const artifactBlocks = artifacts
+    .map((a) => {
+      const prov = a['provenance'] as Record<string, unknown>;
+      return `<details><summary><b>${esc(a['phase'])}</b> · ${esc(a['type'])} · ${esc(a['name'])} <small>${esc(prov['agent'] ?? prov['source'] ?? '')} · ${esc(prov['model'] ?? '')} · sha256 ${esc(String(a['hash']).slice(0, 12))}</small></summary><pre>${esc(JSON.stringify(a['content'], null, 2))}</pre></details>`;
+    })
+    .join('\n');
+  const assumptionRows = assumptions.map((a) => `<li><b>${esc(a['phase_id'])}</b>: ${esc(a['assumption'])} <small>(${esc(a['status'])}; mitigation: ${esc(a['mitigation'] ?? '—')})</small></li>`).join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Release dossier · ${esc(idea['title'])}</title>
+<style>
+body{font:15px/1.5 system-ui,sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem;color:#1d232a}
+h1{margin-bottom:.2rem}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #dde;padding:.35rem .5rem;text-align:left;vertical-align:top}
+.passed{color:#126b2f;font-weight:600}.failed{color:#a11;font-weight:600}pre{background:#f5f6f8;padding:.75rem;overflow:auto;font-size:12px}
+details{margin:.3rem 0}summary{cursor:pointer}small{color:#667}.meta{color:#556}
+</style></head><body>
+<h1>${esc(idea['title'])}</h1>
+<p class="meta">${esc(idea['description'])}</p>
+<p class="meta">Run <code>${esc(run['id'])}</code> · status <b>${esc(run['status'])}</b> · plan <code>${esc(String(run['planHash']).slice(0, 12))}</code> · models: ${esc((d['models'] as string[]).join(', '))} · ledger ${esc(ledger['entries'])} entries, chain ${ledger['verified'] ? 'verified' : '<b>NOT verified</b>'}</p>
+<h2>Phases and gates</h2>
+<table><thead><tr><th>Phase</th><th>Status</th><th>Gate attempts</th><th>Score</th><th>Failure reasons (fixed by later attempts)</th></tr></thead><tbody>
+${phaseRows}
+</tbody></table>
+<h2>Assumptions</h2>
+<ul>${assumptionRows || '<li>none</li>'}</ul>
+<h2>Artifacts (${artifacts.length})</h2>
+${artifactBlocks}
+</body></html>
+`;
+}

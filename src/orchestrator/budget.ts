@@ -1,0 +1,142 @@
+import { ErrorClass, ErrorCode, IdeaMineError } from '../core/errors.ts';
+import type { Database, Queryable } from '../storage/database.ts';
+import { appendEvents, EVENTS_CHANNEL } from '../storage/event-store.ts';
+
+/**
+ * Budgets per run and per phase, enforced in the database so that every process sees one account.
+ * A model call first reserves its estimated tokens against both the phase and the run (one
+ * transaction, fails closed), then settles to the actual usage. Exceeding a budget appends a
+ * `budget.exceeded` event and throws a non-retryable BUDGET_EXCEEDED error.
+ */
+
+export interface Spend {
+  tokens: number;
+  usd: number;
+}
+
+// Adds $3 tokens and $4 USD to a `usage` JSON column.
+const ADD_SPEND = `jsonb_set(jsonb_set(coalesce(usage, '{}'::jsonb),
+    '{tokens}', to_jsonb(coalesce((usage ->> 'tokens')::float8, 0) + $3)),
+    '{usd}', to_jsonb(coalesce((usage ->> 'usd')::float8, 0) + $4))`;
+// True when adding the spend keeps both resources within `budgets` (a missing budget is unlimited).
+const WITHIN_BUDGET = `(budgets ->> 'tokens' is null or coalesce((usage ->> 'tokens')::float8, 0) + $3 <= (budgets ->> 'tokens')::float8)
+    and (budgets ->> 'usd' is null or coalesce((usage ->> 'usd')::float8, 0) + $4 <= (budgets ->> 'usd')::float8)`;
+
+export class BudgetAccount {
+  readonly #db: Database;
+  readonly #runId: string;
+  readonly #phase: string;
+
+  constructor(db: Database, runId: string, phase: string) {
+    this.#db = db;
+    this.#runId = runId;
+    this.#phase = phase;
+  }
+
+  /** Reserves `spend` against the phase and the run; throws BUDGET_EXCEEDED (nothing reserved) if either would go over. */
+  async reserve(spend: Spend, taskId?: string): Promise<void> {
+    const over = await this.#db.transaction(async (tx) => {
+      const phase = await this.#apply(tx, 'phases', 'run_id = $1 and phase_id = $2', [this.#runId, this.#phase], spend, true);
+      if (!phase) return 'phase';
+      const run = await this.#apply(tx, 'runs', 'id = $1 and $2::text is not null', [this.#runId, this.#phase], spend, true);
+      if (!run) throw new BudgetRollback('run');
+      return undefined;
+    }).catch((error: unknown) => {
+      if (error instanceof BudgetRollback) return error.scope;
+      throw error;
+    });
+    if (!over) return;
+    const usage = await this.#usage(over);
+    await this.#db.transaction((tx) =>
+      appendEvents(tx, this.#db.channel(EVENTS_CHANNEL), [
+        {
+          type: 'budget.exceeded',
+          runId: this.#runId,
+          phase: this.#phase,
+          taskId: taskId ?? null,
+          payload: { scope: over, requested: spend, usage: usage.usage, budgets: usage.budgets },
+        },
+      ]),
+    );
+    throw new IdeaMineError(
+      ErrorCode.budgetExceeded,
+      `${over} budget exceeded in ${this.#phase}: needed ${spend.tokens} more tokens / $${spend.usd.toFixed(4)}; used ${JSON.stringify(usage.usage)} of ${JSON.stringify(usage.budgets)}`,
+      { errorClass: ErrorClass.budget, details: { scope: over, phase: this.#phase } },
+    );
+  }
+
+  /** Replaces a reservation with what was actually spent (may be more or less; never refused). */
+  async settle(reserved: Spend, actual: Spend, tx?: Queryable): Promise<void> {
+    const delta = { tokens: actual.tokens - reserved.tokens, usd: actual.usd - reserved.usd };
+    const run = async (q: Queryable) => {
+      await this.#apply(q, 'phases', 'run_id = $1 and phase_id = $2', [this.#runId, this.#phase], delta, false);
+      await this.#apply(q, 'runs', 'id = $1 and $2::text is not null', [this.#runId, this.#phase], delta, false);
+    };
+    await (tx ? run(tx) : this.#db.transaction(run));
+  }
+
+  async #apply(q: Queryable, table: string, where: string, params: unknown[], spend: Spend, check: boolean): Promise<boolean> {
+    const rows = await q.query(
+      `update ${table} set usage = ${ADD_SPEND} where ${where} ${check ? `and ${WITHIN_BUDGET}` : ''} returning 1`,
+      [...params, spend.tokens, spend.usd],
+    );
+    return rows.length > 0;
+  }
+
+  /** Tokens left before the phase or the run budget (whichever is tighter) is exhausted. */
+  async remainingTokens(): Promise<number> {
+    const [phase, run] = await Promise.all([this.#usage('phase'), this.#usage('run')]);
+    const left = (u: { usage: unknown; budgets: unknown }): number => {
+      const budget = (u.budgets as Record<string, number>)['tokens'];
+      const used = (u.usage as Record<string, number>)['tokens'] ?? 0;
+      return budget === undefined ? Number.POSITIVE_INFINITY : Math.max(0, budget - used);
+    };
+    return Math.min(left(phase), left(run));
+  }
+
+  /**
+   * A synchronous allowance for code that reserves many small amounts in a row (the Q/A/V triad):
+   * it may spend what the account had left when it started; `settle` then books the actual usage.
+   */
+  async allowance(): Promise<{ reserve(tokens: number): void; readonly left: number }> {
+    let left = await this.remainingTokens();
+    const phase = this.#phase;
+    return {
+      reserve(tokens: number) {
+        if (tokens > left) {
+          throw new IdeaMineError(ErrorCode.budgetExceeded, `budget exceeded in ${phase}: ${tokens} tokens requested, ${left} left`, {
+            errorClass: ErrorClass.budget,
+          });
+        }
+        left -= tokens;
+      },
+      get left() {
+        return left;
+      },
+    };
+  }
+
+  async #usage(scope: 'phase' | 'run'): Promise<{ usage: unknown; budgets: unknown }> {
+    const rows =
+      scope === 'phase'
+        ? await this.#db.query<{ usage: unknown; budgets: unknown }>('select usage, budgets from phases where run_id = $1 and phase_id = $2', [
+            this.#runId,
+            this.#phase,
+          ])
+        : await this.#db.query<{ usage: unknown; budgets: unknown }>('select usage, budgets from runs where id = $1', [this.#runId]);
+    return rows[0] ?? { usage: {}, budgets: {} };
+  }
+}
+
+class BudgetRollback extends Error {
+  readonly scope: 'run';
+  constructor(scope: 'run') {
+    super(`${scope} budget exceeded`);
+    this.scope = scope;
+  }
+}
+
+/** Rough token estimate for a prompt before the call (≈ 4 characters a token, plus the answer allowance). */
+export function estimateTokens(text: string, maxOutputTokens = 2_000): number {
+  return Math.ceil(text.length / 4) + maxOutputTokens;
+}

@@ -1,0 +1,186 @@
+import type { Idea } from '../core/agent.ts';
+import { coerceError, ErrorClass, ErrorCode, IdeaMineError } from '../core/errors.ts';
+import type { RunPlan } from '../core/schemas/run-plan.ts';
+import type { PhaseConfigSet } from '../config/load-phase-configs.ts';
+import { RunLease } from '../engine/run-lease.ts';
+import { StepRunner, type StepFence } from '../engine/steps.ts';
+import { type Logger, silentLogger } from '../observability/logger.ts';
+import { getPhases, getRun, insertPhases, insertRun, setRunPlan, updatePhase, updateRun, type PhaseRecord } from '../storage/run-store.ts';
+import { emit } from './events.ts';
+import { type CoordinatorDeps, PhaseCoordinator, type PhaseOutcome } from './phase-coordinator.ts';
+import { planRun } from './run-planner.ts';
+
+/**
+ * Drives runs. It is a reconciler over stored state: any process holding the run lease can pick a
+ * run up wherever it stopped. Phases start when every phase they depend on has passed its gate;
+ * phases of one DAG level run concurrently (security ∥ story-loop).
+ */
+
+export type RunOutcome = 'succeeded' | 'failed' | 'paused' | 'cancelled';
+
+export interface OrchestratorDeps extends CoordinatorDeps {
+  owner: string;
+  leaseMs?: number;
+  logger?: Logger;
+  /** Called once when a run succeeds, inside the driving process (e.g. to write the dossier). */
+  onSucceeded?: (runId: string) => Promise<void>;
+}
+
+const DONE = new Set(['passed', 'skipped']);
+
+export class Orchestrator {
+  readonly #deps: OrchestratorDeps;
+  readonly #logger: Logger;
+
+  constructor(deps: OrchestratorDeps) {
+    this.#deps = deps;
+    this.#logger = deps.logger ?? silentLogger;
+  }
+
+  /** Plans and stores a new run with its phases; nothing runs yet. */
+  async createRun(idea: Idea, configs: PhaseConfigSet): Promise<{ runId: string; plan: RunPlan }> {
+    const { db } = this.#deps;
+    return db.transaction(async (tx) => {
+      const draft = planRun('00000000-0000-4000-8000-000000000000', configs, this.#deps.catalog);
+      const runId = await insertRun(tx, { idea, plan: draft, planHash: draft.planHash, budgets: draft.budgets });
+      const plan = planRun(runId, configs, this.#deps.catalog);
+      await setRunPlan(tx, runId, plan, plan.planHash);
+      await insertPhases(tx, runId, plan.phases.map((p) => ({ phase: p.phase, budgets: p.budgets, planHash: p.planHash })));
+      await emit(this.#deps.db, { type: 'run.created', runId, payload: { title: idea.title, planHash: plan.planHash } }, tx);
+      return { runId, plan };
+    });
+  }
+
+  /** Persists a signal; the driving process (this one or another) honours it at the next stage boundary. */
+  async signal(runId: string, signal: 'pause' | 'cancel', actor = 'cli'): Promise<void> {
+    const run = await this.#requireRun(runId);
+    if (['succeeded', 'failed', 'cancelled'].includes(run.status)) {
+      throw new IdeaMineError(ErrorCode.conflict, `run ${runId} is already ${run.status}`);
+    }
+    await this.#deps.db.transaction(async (tx) => {
+      await updateRun(tx, runId, { signal });
+      if (signal === 'pause') await emit(this.#deps.db, { type: 'run.paused', runId, payload: { reason: 'signal', actor } }, tx);
+    });
+    if (signal === 'cancel') {
+      const tasks = await this.#deps.queue.list({ runId, limit: 10_000 });
+      for (const t of tasks) if (t.state === 'ready' || t.state === 'running') await this.#deps.queue.cancel(t.id);
+    }
+  }
+
+  /** Drives a run until it succeeds, fails, is paused or cancelled. Throws CONFLICT if another process drives it. */
+  async drive(runId: string): Promise<RunOutcome> {
+    const { db } = this.#deps;
+    const run = await this.#requireRun(runId);
+    if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') return run.status;
+    const lease = new RunLease(db, this.#deps.owner, this.#deps.leaseMs ?? 30_000);
+    const fence = await lease.acquire(runId);
+    if (!fence) {
+      throw new IdeaMineError(ErrorCode.conflict, `run ${runId} is being driven by ${run.leaseOwner} (lease until ${run.leaseUntil?.toISOString()})`, {
+        errorClass: ErrorClass.transient,
+      });
+    }
+    let leaseLost: unknown;
+    const stopKeepAlive = lease.keepAlive(fence, (error) => {
+      leaseLost = error;
+    });
+    try {
+      if (run.signal === 'pause') await updateRun(db, runId, { signal: null });
+      await db.transaction(async (tx) => {
+        await updateRun(tx, runId, { status: 'running', started: true });
+        if (run.status === 'paused') await emit(db, { type: 'run.resumed', runId, payload: { actor: this.#deps.owner } }, tx);
+        await emit(db, { type: 'run.started', runId, payload: { planHash: run.planHash ?? '', levels: (run.plan as RunPlan).levels, takeover: run.status === 'running' } }, tx);
+      });
+      const outcome = await this.#reconcile(runId, run.plan as RunPlan, fence, () => leaseLost);
+      await this.#settle(runId, outcome);
+      return outcome;
+    } finally {
+      stopKeepAlive();
+      await lease.release(fence).catch(() => {});
+    }
+  }
+
+  async #reconcile(runId: string, plan: RunPlan, fence: StepFence, lost: () => unknown): Promise<RunOutcome> {
+    const root = new StepRunner(this.#deps.db, runId, fence);
+    const active = new Map<string, Promise<{ phase: string; outcome: PhaseOutcome | 'error'; error?: unknown }>>();
+    let interruption: 'paused' | 'cancelled' | undefined;
+    for (;;) {
+      if (lost()) throw lost();
+      const phases = await getPhases(this.#deps.db, runId);
+      const byName = new Map(phases.map((p) => [p.phase, p]));
+      if (active.size === 0) {
+        if (interruption) return interruption;
+        if (phases.some((p) => p.status === 'failed')) return 'failed';
+        if (phases.every((p) => DONE.has(p.status))) return 'succeeded';
+      }
+      if (!interruption && !phases.some((p) => p.status === 'failed')) {
+        for (const phasePlan of plan.phases) {
+          const row = byName.get(phasePlan.phase);
+          if (!row || active.has(phasePlan.phase) || !this.#runnable(row, phasePlan.dependsOn, byName)) continue;
+          const coordinator = new PhaseCoordinator(this.#deps, runId, row.id, phasePlan, root.child(phasePlan.phase));
+          active.set(phasePlan.phase, this.#runPhase(runId, coordinator));
+        }
+      }
+      if (active.size === 0) {
+        throw new IdeaMineError(ErrorCode.internal, `run ${runId} has no runnable phase but is not finished: ${phases.map((p) => `${p.phase}=${p.status}`).join(', ')}`);
+      }
+      const done = await Promise.race(active.values());
+      active.delete(done.phase);
+      if (done.outcome === 'paused' || done.outcome === 'cancelled') interruption ??= done.outcome;
+    }
+  }
+
+  #runnable(row: PhaseRecord, dependsOn: readonly string[], byName: Map<string, PhaseRecord>): boolean {
+    if (!['pending', 'running', 'paused'].includes(row.status)) return false;
+    return dependsOn.every((d) => DONE.has(byName.get(d)?.status ?? 'pending'));
+  }
+
+  async #runPhase(runId: string, coordinator: PhaseCoordinator): Promise<{ phase: string; outcome: PhaseOutcome | 'error'; error?: unknown }> {
+    try {
+      return { phase: coordinator.phase, outcome: await coordinator.run() };
+    } catch (thrown) {
+      const error = coerceError(thrown);
+      if (error.code === ErrorCode.leaseLost) throw error;
+      this.#logger.error({ phase: coordinator.phase, err: error.message }, 'phase failed');
+      await this.#deps.db.transaction(async (tx) => {
+        await updatePhase(tx, runId, coordinator.phase, { status: 'failed', completed: true, error: error.toJSON() });
+        await emit(this.#deps.db, { type: 'phase.error', runId, phase: coordinator.phase, payload: { attempt: 1, stage: 'dispatch', error: { code: error.code, message: error.message, errorClass: error.errorClass }, willRetry: false } }, tx);
+      });
+      return { phase: coordinator.phase, outcome: 'error', error };
+    }
+  }
+
+  async #settle(runId: string, outcome: RunOutcome): Promise<void> {
+    const { db } = this.#deps;
+    const run = await this.#requireRun(runId);
+    const durationMs = run.startedAt ? Date.now() - run.startedAt.getTime() : 0;
+    const usage = { tokens: Math.round(run.usage['tokens'] ?? 0), toolsMinutes: 0, gpuHours: 0, usd: run.usage['usd'] ?? 0 };
+    if (outcome === 'succeeded') {
+      await this.#deps.onSucceeded?.(runId);
+      const passed = (await getPhases(db, runId)).filter((p) => p.status === 'passed').sort((a, b) => (a.completedAt?.getTime() ?? 0) - (b.completedAt?.getTime() ?? 0));
+      await db.transaction(async (tx) => {
+        await updateRun(tx, runId, { status: 'succeeded', completed: true });
+        await emit(db, { type: 'run.completed', runId, payload: { durationMs, usage, phases: passed.map((p) => p.phase) } }, tx);
+      });
+    } else if (outcome === 'failed') {
+      const failed = (await getPhases(db, runId)).find((p) => p.status === 'failed');
+      const error = { code: String(failed?.error?.['code'] ?? ErrorCode.gateFailed), message: String(failed?.error?.['message'] ?? 'a phase failed'), errorClass: 'fatal' };
+      await db.transaction(async (tx) => {
+        await updateRun(tx, runId, { status: 'failed', completed: true, error });
+        await emit(db, { type: 'run.failed', runId, payload: { error, ...(failed ? { failedPhase: failed.phase } : {}), usage } }, tx);
+      });
+    } else if (outcome === 'paused') {
+      await updateRun(db, runId, { status: 'paused' });
+    } else {
+      await db.transaction(async (tx) => {
+        await updateRun(tx, runId, { status: 'cancelled', completed: true });
+        await emit(db, { type: 'run.cancelled', runId, payload: { reason: 'signal' } }, tx);
+      });
+    }
+  }
+
+  async #requireRun(runId: string) {
+    const run = await getRun(this.#deps.db, runId);
+    if (!run) throw new IdeaMineError(ErrorCode.notFound, `no run ${runId}`);
+    return run;
+  }
+}
