@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import type { OptionFlags } from '../config/options.ts';
 import { coerceError, ExitCode, exitCodeFor, isIdeaMineError } from '../core/errors.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
+import { registerControlCommands } from './commands/control.ts';
+import { registerInspectCommands } from './commands/inspect.ts';
 import { registerRunCommands } from './commands/run.ts';
 import { registerTasksCommand } from './commands/tasks.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
@@ -29,6 +31,8 @@ export function buildProgram(): Command {
   };
   const cli = createCliContext(globalFlags);
   registerRunCommands(program, cli);
+  registerInspectCommands(program, cli);
+  registerControlCommands(program, cli);
   registerDoctorCommand(program, cli);
   registerWorkerCommand(program, cli);
   registerTasksCommand(program, cli);

@@ -98,7 +98,7 @@ export class BudgetAccount {
    * A synchronous allowance for code that reserves many small amounts in a row (the Q/A/V triad):
    * it may spend what the account had left when it started; `settle` then books the actual usage.
    */
-  async allowance(): Promise<{ reserve(tokens: number): void; readonly left: number }> {
+  async allowance(): Promise<{ reserve(tokens: number): void; release(tokens: number): void; readonly left: number }> {
     let left = await this.remainingTokens();
     const phase = this.#phase;
     return {
@@ -109,6 +109,9 @@ export class BudgetAccount {
           });
         }
         left -= tokens;
+      },
+      release(tokens: number) {
+        left += Math.max(0, tokens);
       },
       get left() {
         return left;

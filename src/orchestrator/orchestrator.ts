@@ -1,11 +1,12 @@
 import type { Idea } from '../core/agent.ts';
 import { coerceError, ErrorClass, ErrorCode, IdeaMineError } from '../core/errors.ts';
 import type { RunPlan } from '../core/schemas/run-plan.ts';
+import { hashOf } from '../core/ids.ts';
 import type { PhaseConfigSet } from '../config/load-phase-configs.ts';
 import { RunLease } from '../engine/run-lease.ts';
 import { StepRunner, type StepFence } from '../engine/steps.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
-import { getPhases, getRun, insertPhases, insertRun, setRunPlan, updatePhase, updateRun, type PhaseRecord } from '../storage/run-store.ts';
+import { getPhases, getRun, insertArtifact, insertPhases, insertRun, retryFailedPhases, setRunPlan, updatePhase, updateRun, type PhaseRecord } from '../storage/run-store.ts';
 import { emit } from './events.ts';
 import { type CoordinatorDeps, PhaseCoordinator, type PhaseOutcome } from './phase-coordinator.ts';
 import { planRun } from './run-planner.ts';
@@ -28,6 +29,9 @@ export interface OrchestratorDeps extends CoordinatorDeps {
 
 const DONE = new Set(['passed', 'skipped']);
 
+/** The pseudo-phase of artifacts given to the run rather than produced by it (the idea). */
+export const INPUT_PHASE = 'input';
+
 export class Orchestrator {
   readonly #deps: OrchestratorDeps;
   readonly #logger: Logger;
@@ -46,6 +50,11 @@ export class Orchestrator {
       const plan = planRun(runId, configs, this.#deps.catalog);
       await setRunPlan(tx, runId, plan, plan.planHash);
       await insertPhases(tx, runId, plan.phases.map((p) => ({ phase: p.phase, budgets: p.budgets, planHash: p.planHash })));
+      // The idea itself is the first artifact: the source every later claim can be checked against.
+      await insertArtifact(tx, {
+        runId, phase: INPUT_PHASE, type: 'Idea', name: 'idea', content: idea, hash: hashOf(idea),
+        provenance: { source: 'user', gateAttempt: 1 }, idempotencyKey: `idea:${runId}`,
+      });
       await emit(this.#deps.db, { type: 'run.created', runId, payload: { title: idea.title, planHash: plan.planHash } }, tx);
       return { runId, plan };
     });
@@ -65,6 +74,19 @@ export class Orchestrator {
       const tasks = await this.#deps.queue.list({ runId, limit: 10_000 });
       for (const t of tasks) if (t.state === 'ready' || t.state === 'running') await this.#deps.queue.cancel(t.id);
     }
+  }
+
+  /** Operator retry of a failed or cancelled run (or one phase of it): the phase starts over in a new generation. */
+  async retry(runId: string, phase?: string): Promise<string[]> {
+    const run = await this.#requireRun(runId);
+    if (run.status === 'succeeded') throw new IdeaMineError(ErrorCode.conflict, `run ${runId} already succeeded`);
+    const phases = await this.#deps.db.transaction(async (tx) => {
+      const reset = await retryFailedPhases(tx, runId, phase);
+      for (const p of reset) await emit(this.#deps.db, { type: 'phase.retry', runId, phase: p, payload: { attempt: 1, maxAttempts: 1, reasons: ['operator retry'], hints: [] } }, tx);
+      return reset;
+    });
+    if (phases.length === 0) throw new IdeaMineError(ErrorCode.conflict, `run ${runId} has no failed or cancelled phase${phase ? ` named ${phase}` : ''} to retry`);
+    return phases;
   }
 
   /** Drives a run until it succeeds, fails, is paused or cancelled. Throws CONFLICT if another process drives it. */
@@ -116,7 +138,8 @@ export class Orchestrator {
         for (const phasePlan of plan.phases) {
           const row = byName.get(phasePlan.phase);
           if (!row || active.has(phasePlan.phase) || !this.#runnable(row, phasePlan.dependsOn, byName)) continue;
-          const coordinator = new PhaseCoordinator(this.#deps, runId, row.id, phasePlan, root.child(phasePlan.phase));
+          const scope = row.generation === 0 ? phasePlan.phase : `${phasePlan.phase}#${row.generation}`;
+          const coordinator = new PhaseCoordinator(this.#deps, runId, row.id, phasePlan, root.child(scope));
           active.set(phasePlan.phase, this.#runPhase(runId, coordinator));
         }
       }

@@ -140,7 +140,7 @@ export class PhaseCoordinator {
     const artifacts = await this.#attemptArtifacts(attempt);
     const clarified = await steps.step('clarify', async () => {
       await this.#stage(attempt, 'clarify', 75);
-      return this.#clarify(artifacts.filter((a) => a.phase === this.phase));
+      return this.#clarify(attempt, artifacts);
     });
     return steps.step('handoff', async () => {
       await this.#stage(attempt, 'handoff', 90);
@@ -160,7 +160,12 @@ export class PhaseCoordinator {
     return this.#deps.catalog.guardsFor(this.phase).map((g) => g.evaluate(views));
   }
 
-  async #clarify(own: readonly ArtifactRecord[]): Promise<ClarifyResult> {
+  /**
+   * Q/A/V over this phase's draft, checked against the upstream artifacts. Later gate attempts ask
+   * more questions (the "strict Q/A/V" fix for coverage and ambiguity failures).
+   */
+  async #clarify(attempt: number, artifacts: readonly ArtifactRecord[]): Promise<ClarifyResult> {
+    const view = (a: ArtifactRecord): ArtifactView => ({ id: a.id, type: a.type, name: a.name, phase: a.phase, content: a.content });
     const budget = new BudgetAccount(this.#deps.db, this.#runId, this.phase);
     const allowance = await budget.allowance();
     const result = await clarify({
@@ -168,9 +173,10 @@ export class PhaseCoordinator {
       model: this.#deps.model,
       runId: this.#runId,
       phase: this.phase,
-      artifacts: own.map((a) => ({ id: a.id, type: a.type, name: a.name, phase: a.phase, content: a.content })),
-      theme: this.phase,
+      artifacts: artifacts.filter((a) => a.phase === this.phase).map(view),
+      references: artifacts.filter((a) => a.phase !== this.phase).map(view),
       thresholds: { fissionMinCoverage: this.#plan.refinery.fissionMinCoverage, fusionMinConsensus: this.#plan.refinery.fusionMinConsensus },
+      maxQuestions: Math.min(40, 8 + 8 * attempt),
       budget: allowance,
     });
     await budget.settle({ tokens: 0, usd: 0 }, { tokens: result.usage.inputTokens + result.usage.outputTokens, usd: result.usage.costUsd });
@@ -183,6 +189,7 @@ export class PhaseCoordinator {
     for (const r of reports) Object.assign(metrics, r.metrics);
     Object.assign(metrics, {
       fission_coverage: qav.coverage,
+      grounded_coverage: qav.groundedCoverage,
       fusion_consensus: qav.consensus,
       kmap_conflicts: qav.conflicts,
       qav_grounding: qav.grounding,
@@ -232,7 +239,7 @@ export class PhaseCoordinator {
 
   /** Loop-until-pass: pick a fix for each failure reason and record the decision. */
   async #planFix(attempt: number, gate: GateResult): Promise<AttemptState> {
-    return this.#steps.child(`attempt-${attempt}`).step('fix', async () => {
+    return this.#steps.child(`fix-${attempt}`).step('fix', async () => {
       const plans = gate.reasons.map((r) => this.#deps.catalog.fixPlanFor(r));
       const rerunAgents = plans.some((p) => p.agents.length === 0) ? [] : [...new Set(plans.flatMap((p) => p.agents))];
       return { hints: [...new Set(plans.flatMap((p) => p.hints))], rerunAgents, strategies: plans.map((p) => ({ rubric: p.rubric, strategy: p.strategy })) };

@@ -32,6 +32,7 @@ export interface PhaseRecord {
   status: PhaseStatus;
   stage: string | null;
   gateAttempts: number;
+  generation: number;
   budgets: Record<string, number>;
   usage: Record<string, number>;
   evidencePackId: string | null;
@@ -58,7 +59,7 @@ type R = Record<string, unknown>;
 const RUN_COLUMNS =
   'id, idea, status, plan, plan_hash, budgets, usage, signal, lease_owner, lease_until, error, created_at, started_at, completed_at';
 const PHASE_COLUMNS =
-  'id, run_id, phase_id, status, stage, gate_attempts, budgets, usage, evidence_pack_id, signal, error, started_at, completed_at';
+  'id, run_id, phase_id, status, stage, gate_attempts, generation, budgets, usage, evidence_pack_id, signal, error, started_at, completed_at';
 
 function toRun(r: R): RunRecord {
   return {
@@ -87,6 +88,7 @@ function toPhase(r: R): PhaseRecord {
     status: r['status'] as PhaseStatus,
     stage: (r['stage'] as string | null) ?? null,
     gateAttempts: r['gate_attempts'] as number,
+    generation: r['generation'] as number,
     budgets: r['budgets'] as Record<string, number>,
     usage: r['usage'] as Record<string, number>,
     evidencePackId: (r['evidence_pack_id'] as string | null) ?? null,
@@ -321,4 +323,19 @@ export async function getDossier(q: Queryable, runId: string): Promise<{ id: str
     [runId],
   );
   return rows[0];
+}
+
+/** Operator retry: failed or cancelled phases go back to pending in a new generation; the run may be driven again. */
+export async function retryFailedPhases(q: Queryable, runId: string, phase?: string): Promise<string[]> {
+  const rows = await q.query<{ phase_id: string }>(
+    `update phases set status = 'pending', generation = generation + 1, gate_attempts = 0, error = null, signal = null,
+            completed_at = null, stage = null, updated_at = now()
+      where run_id = $1 and status in ('failed', 'cancelled') and ($2::text is null or phase_id = $2)
+      returning phase_id`,
+    [runId, phase ?? null],
+  );
+  if (rows.length > 0) {
+    await q.query(`update runs set status = 'paused', error = null, signal = null, completed_at = null, updated_at = now() where id = $1`, [runId]);
+  }
+  return rows.map((r) => r.phase_id);
 }

@@ -6,3 +6,7 @@ alter table artifacts add column task_id uuid;
 
 -- One evidence pack per phase gate attempt.
 create unique index evidence_packs_attempt on evidence_packs (run_id, phase_id, attempt);
+
+-- A phase retried by an operator after it failed starts a new generation: its durable steps live in
+-- a new scope, so the replay of the failed generation does not decide the new one.
+alter table phases add column generation integer not null default 0;
