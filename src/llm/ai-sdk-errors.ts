@@ -24,6 +24,7 @@ export interface ErrorContext {
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 const CONTEXT_LENGTH =
   /context[_ ]length|maximum context|context window|prompt is too long|too many (input )?tokens|input is too long/i;
+
 export function classifyModelError(error: unknown, ctx: ErrorContext): IdeaMineError {
   if (error instanceof IdeaMineError) return error;
   const inner = RetryError.isInstance(error) ? error.lastError : error;
@@ -41,45 +42,68 @@ export function classifyModelError(error: unknown, ctx: ErrorContext): IdeaMineE
   const network = networkCode(inner);
   return new IdeaMineError(ErrorCode.modelError, `${ctx.modelId}: ${message}`, {
     errorClass: ErrorClass.transient,
-    details: { model: ctx.modelId, reason: network ? 'network' : 'unknown', ...(network ? { code: network } : {}) },
+    details: {
+      model: ctx.modelId,
+      reason: network ? 'network' : 'unknown',
+      ...(network ? { code: network } : {}),
+    },
     cause: inner,
   });
 }
 
+interface Verdict {
+  code: ErrorCode;
+  errorClass: ErrorClass;
+  reason: string;
+  summary: string;
+}
+
 function fromApiCallError(error: APICallError, ctx: ErrorContext): IdeaMineError {
   const status = error.statusCode;
-  const message = scrubSecrets(error.message, ctx.secrets);
-  const text = `${error.message} ${error.responseBody ?? ''}`;
-  const details = (reason: string): Record<string, unknown> => ({ model: ctx.modelId, status, reason });
-  const make = (code: ErrorCode, errorClass: ErrorClass, reason: string, summary: string, retryAfterMs?: number) =>
-    new IdeaMineError(code, `${ctx.modelId}: ${summary}`, {
-      errorClass,
-      details: details(reason),
-      cause: error,
-      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-    });
-  if (status === undefined) {
-    return make(ErrorCode.modelError, ErrorClass.transient, 'network', `cannot reach the provider: ${message}`);
-  }
   if (status === 401 || status === 403) return authError(ctx, status);
+  const verdict = judge(
+    status,
+    scrubSecrets(error.message, ctx.secrets),
+    `${error.message} ${error.responseBody ?? ''}`,
+  );
+  const wait = verdict.errorClass === ErrorClass.rateLimit ? retryAfterMs(error.responseHeaders) : undefined;
+  return new IdeaMineError(verdict.code, `${ctx.modelId}: ${verdict.summary}`, {
+    errorClass: verdict.errorClass,
+    details: { model: ctx.modelId, status, reason: verdict.reason },
+    // The raw error keeps the provider's response body, which may echo credentials: keep it as the
+    // cause only when no response came back (network failures), where it explains the socket error.
+    ...(status === undefined ? { cause: error } : {}),
+    ...(wait === undefined ? {} : { retryAfterMs: wait }),
+  });
+}
+
+/** `message` is safe to show (scrubbed); `text` (message + body) is only matched against. */
+function judge(status: number | undefined, message: string, text: string): Verdict {
+  const { transient, rateLimit, fatal } = ErrorClass;
+  const model = (errorClass: ErrorClass, reason: string, summary: string): Verdict => ({
+    code: ErrorCode.modelError,
+    errorClass,
+    reason,
+    summary,
+  });
+  if (status === undefined) return model(transient, 'network', `cannot reach the provider: ${message}`);
   if (status === 429) {
     // OpenAI answers 429 for an exhausted account too; waiting will not fix that.
-    if (/insufficient_quota/.test(text)) {
-      return make(ErrorCode.modelError, ErrorClass.fatal, 'quota', `quota exhausted (HTTP 429): ${message}`);
-    }
-    const wait = retryAfterMs(error.responseHeaders);
-    return make(ErrorCode.modelError, ErrorClass.rateLimit, 'rate_limit', `rate limited (HTTP 429)`, wait);
+    return /insufficient_quota/.test(text)
+      ? model(fatal, 'quota', `quota exhausted (HTTP 429): ${message}`)
+      : model(rateLimit, 'rate_limit', 'rate limited (HTTP 429)');
   }
-  if (CONTEXT_LENGTH.test(text) && status < 500) {
-    return make(ErrorCode.modelError, ErrorClass.fatal, 'context_length', `prompt exceeds the context window: ${message}`);
+  if (status < 500 && CONTEXT_LENGTH.test(text)) {
+    return model(fatal, 'context_length', `prompt exceeds the context window: ${message}`);
   }
   if (status === 404) {
-    return make(ErrorCode.invalidConfig, ErrorClass.fatal, 'not_found', `model or endpoint not found (HTTP 404): ${message}; check the model id and base URL`);
+    const summary = `model or endpoint not found (HTTP 404): ${message}; check the model id and base URL`;
+    return { code: ErrorCode.invalidConfig, errorClass: fatal, reason: 'not_found', summary };
   }
   if (status >= 500 || status === 408 || status === 409) {
-    return make(ErrorCode.modelError, ErrorClass.transient, 'server', `provider error (HTTP ${status}): ${message}`);
+    return model(transient, 'server', `provider error (HTTP ${status}): ${message}`);
   }
-  return make(ErrorCode.modelError, ErrorClass.fatal, 'rejected', `request rejected (HTTP ${status}): ${message}`);
+  return model(fatal, 'rejected', `request rejected (HTTP ${status}): ${message}`);
 }
 
 /** Deliberately drops the provider's message and cause: auth responses may echo (masked) keys. */
@@ -88,7 +112,12 @@ function authError(ctx: ErrorContext, status: number | undefined): IdeaMineError
   const what = status === undefined ? 'no API key configured' : `authentication failed (HTTP ${status})`;
   return new IdeaMineError(ErrorCode.modelError, `${ctx.modelId}: ${what}; ${fix}`, {
     errorClass: ErrorClass.fatal,
-    details: { model: ctx.modelId, status, reason: 'auth', ...(ctx.credentialEnvVar ? { envVar: ctx.credentialEnvVar } : {}) },
+    details: {
+      model: ctx.modelId,
+      status,
+      reason: 'auth',
+      ...(ctx.credentialEnvVar ? { envVar: ctx.credentialEnvVar } : {}),
+    },
   });
 }
 

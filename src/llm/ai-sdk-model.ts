@@ -1,4 +1,11 @@
-import { generateText, type LanguageModel, type LanguageModelUsage, type ModelMessage, NoObjectGeneratedError, Output } from 'ai';
+import {
+  generateText,
+  type LanguageModel,
+  type LanguageModelUsage,
+  type ModelMessage,
+  NoObjectGeneratedError,
+  Output,
+} from 'ai';
 import { ErrorClass, ErrorCode, IdeaMineError } from '../core/errors.ts';
 import { classifyModelError } from './ai-sdk-errors.ts';
 import type { Model, ModelRequest, ModelResponse, TokenUsage } from './model.ts';
@@ -12,7 +19,8 @@ import { costOf } from './prices.ts';
  * its answer and the validation error; a second failure is an IdeaMineError of class `schema`.
  *
  * The SDK's own retries are off (`maxRetries: 0`): retry policy (backoff, Retry-After, dead letters)
- * belongs to the engine, which decides from the error class.
+ * belongs to the engine, which decides from the error class. `timeoutMs` bounds the whole call,
+ * repair included, so a caller's deadline means what it says.
  */
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
@@ -50,7 +58,14 @@ export function createAiSdkModel(options: AiSdkModelOptions): Model {
       try {
         const { output, usage } = await generateWithRepair(languageModel, id, request, signal, secrets);
         const { costUsd, priced } = costOf(id, usage);
-        return { output, usage, costUsd, priced, model: id, latencyMs: Math.round(performance.now() - started) };
+        return {
+          output,
+          usage,
+          costUsd,
+          priced,
+          model: id,
+          latencyMs: Math.round(performance.now() - started),
+        };
       } catch (error) {
         throw classifyModelError(error, {
           modelId: id,
@@ -90,7 +105,7 @@ async function generateWithRepair<O>(
   throw new IdeaMineError(
     ErrorCode.modelError,
     `${id}: output for agent ${request.agent.id} failed schema validation twice (after one repair call): ` +
-      scrubSecrets(second.validation, secrets),
+      scrubSecrets(second.validation.replace(/\s+/g, ' '), secrets),
     {
       errorClass: ErrorClass.schema,
       details: { model: id, agent: request.agent.id, reason: 'schema', attempts: 2, usage },

@@ -23,11 +23,19 @@ export function createLimitedFetch(
     }
     if (!response.body) return response;
     const body = await readAtMost(response.body, maxBytes, modelId);
-    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    return new Response(body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
   };
 }
 
-async function readAtMost(stream: ReadableStream<Uint8Array>, maxBytes: number, modelId: string): Promise<Uint8Array> {
+async function readAtMost(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  modelId: string,
+): Promise<Uint8Array<ArrayBuffer>> {
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -41,7 +49,7 @@ async function readAtMost(stream: ReadableStream<Uint8Array>, maxBytes: number, 
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(total);
+  const out = new Uint8Array(new ArrayBuffer(total));
   let offset = 0;
   for (const chunk of chunks) {
     out.set(chunk, offset);
@@ -54,6 +62,9 @@ function tooLarge(modelId: string, maxBytes: number, seenBytes: number): IdeaMin
   return new IdeaMineError(
     ErrorCode.modelError,
     `${modelId}: response body exceeds ${maxBytes} bytes (saw at least ${seenBytes}); refusing to parse it`,
-    { errorClass: ErrorClass.schema, details: { model: modelId, reason: 'response_too_large', maxBytes, seenBytes } },
+    {
+      errorClass: ErrorClass.schema,
+      details: { model: modelId, reason: 'response_too_large', maxBytes, seenBytes },
+    },
   );
 }

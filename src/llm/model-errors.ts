@@ -29,7 +29,10 @@ export function retryAfterMs(
   now: number = Date.now(),
 ): number | undefined {
   if (!headers) return undefined;
-  const get = (name: string) => Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1]?.trim();
+  const get = (name: string) =>
+    Object.entries(headers)
+      .find(([k]) => k.toLowerCase() === name)?.[1]
+      ?.trim();
   const ms = Number(get('retry-after-ms'));
   if (get('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return Math.round(ms);
   const value = get('retry-after');

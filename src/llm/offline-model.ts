@@ -19,7 +19,7 @@ export function createOfflineModel(): Model {
     async generate<O>(request: ModelRequest<O>): Promise<ModelResponse<O>> {
       const started = performance.now();
       throwIfAborted(request.signal);
-      const raw = request.offline ? request.offline() : synthesize(request);
+      const raw = request.offline ? runSynthesizer(request, request.offline) : synthesize(request);
       const output = validate(request, raw);
       return {
         output,
@@ -52,6 +52,25 @@ function synthesize<O>(request: ModelRequest<O>): unknown {
   return synthesizeFromJsonSchema(jsonSchema, seed);
 }
 
+/** A throwing synthesizer is a code bug: the same input will throw again, so retrying is pointless. */
+function runSynthesizer<O>(request: ModelRequest<O>, offline: () => O): unknown {
+  try {
+    return offline();
+  } catch (error) {
+    if (error instanceof IdeaMineError) throw error;
+    const agent = `${request.agent.id}@${request.agent.version}`;
+    throw new IdeaMineError(
+      ErrorCode.modelError,
+      `offline model: the offline() synthesizer of ${agent} threw: ${String(error)}`,
+      {
+        errorClass: ErrorClass.fatal,
+        details: { model: OFFLINE_MODEL_ID, agent: request.agent.id },
+        cause: error,
+      },
+    );
+  }
+}
+
 function validate<O>(request: ModelRequest<O>, raw: unknown): O {
   const result = request.schema.safeParse(raw);
   if (result.success) return result.data;
@@ -60,7 +79,9 @@ function validate<O>(request: ModelRequest<O>, raw: unknown): O {
   throw new IdeaMineError(
     ErrorCode.modelError,
     `offline model: output for agent ${request.agent.id}@${request.agent.version} from ${source} does not match the schema: ${z.prettifyError(result.error)}` +
-      (request.offline ? '' : ' (give the agent an offline() synthesizer for schemas with refinements or patterns)'),
+      (request.offline
+        ? ''
+        : ' (give the agent an offline() synthesizer for schemas with refinements or patterns)'),
     {
       errorClass: ErrorClass.schema,
       retryable: false,

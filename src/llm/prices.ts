@@ -55,6 +55,7 @@ export function costOf(modelId: string, usage: { inputTokens: number; outputToke
   const price = priceFor(modelId);
   if (!price) return { costUsd: 0, priced: false };
   const costUsd =
-    (usage.inputTokens * price.inputPerMillionUsd + usage.outputTokens * price.outputPerMillionUsd) / 1_000_000;
+    (usage.inputTokens * price.inputPerMillionUsd + usage.outputTokens * price.outputPerMillionUsd) /
+    1_000_000;
   return { costUsd, priced: true };
 }

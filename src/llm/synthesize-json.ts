@@ -141,7 +141,11 @@ function stringFor(walk: Walk, node: Node, path: Path): string {
 }
 
 function formatted(format: unknown, hex: string, label: string): string | undefined {
-  const slug = label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'value';
+  const slug =
+    label
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'value';
   const day = new Date(Date.UTC(2025, 0, 1) + (Number.parseInt(hex.slice(0, 4), 16) % 365) * 86_400_000);
   switch (format) {
     case 'email':

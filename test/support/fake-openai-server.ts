@@ -1,7 +1,7 @@
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serve, type HttpBindings } from '@hono/node-server';
+import { type HttpBindings, serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { sha256 } from '../../src/core/ids.ts';
 import { synthesizeFromJsonSchema } from '../../src/llm/synthesize-json.ts';
@@ -36,9 +36,13 @@ export interface FakeUsage {
   outputTokens?: number;
 }
 
+type JsonLike = Record<string, unknown> | unknown[] | string | number | boolean | null;
+/** A fixed answer, or one computed from the request (e.g. echoing the prompt). */
+export type FakeAnswer = JsonLike | ((request: FakeRequest) => unknown);
+
 export type FakeReply =
   | { kind: 'synthesize' }
-  | { kind: 'json'; value: unknown | ((request: FakeRequest) => unknown); usage?: FakeUsage }
+  | { kind: 'json'; value: FakeAnswer; usage?: FakeUsage }
   | { kind: 'text'; text: string; usage?: FakeUsage }
   | { kind: 'error'; status: number; message: string; code?: string; headers?: Record<string, string> }
   | { kind: 'delay'; ms: number; then: FakeReply }
@@ -48,7 +52,7 @@ export type FakeReply =
 /** Reply builders, so tests read as scripts: `server.enqueue(reply.malformed(), reply.json({...}))`. */
 export const reply = {
   synthesize: (): FakeReply => ({ kind: 'synthesize' }),
-  json: (value: unknown | ((request: FakeRequest) => unknown), usage?: FakeUsage): FakeReply =>
+  json: (value: FakeAnswer, usage?: FakeUsage): FakeReply =>
     usage ? { kind: 'json', value, usage } : { kind: 'json', value },
   /** Content that is not JSON at all (default) or JSON of the wrong shape (pass it). */
   malformed: (text = '{"answer": "cut off'): FakeReply => ({ kind: 'text', text }),
@@ -86,7 +90,9 @@ export interface FakeOpenAIServer {
   close(): Promise<void>;
 }
 
-export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {}): Promise<FakeOpenAIServer> {
+export async function startFakeOpenAIServer(
+  options: FakeOpenAIServerOptions = {},
+): Promise<FakeOpenAIServer> {
   const requests: FakeRequest[] = [];
   const queue: FakeReply[] = [];
   let fallback: FakeReply = options.defaultReply ?? reply.synthesize();
@@ -111,7 +117,9 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
   app.post('/v1/responses', (c) => handle('responses', c.req.raw, c.env));
 
   const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server)) as Server;
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () =>
+      resolve(s as Server),
+    ) as Server;
   });
   const { port } = server.address() as AddressInfo;
   return {
@@ -183,7 +191,11 @@ function success(request: FakeRequest, text: string, usage: FakeUsage = {}): Res
       created,
       model: request.model,
       choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
-      usage: { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
+      usage: {
+        prompt_tokens: inputTokens,
+        completion_tokens: outputTokens,
+        total_tokens: inputTokens + outputTokens,
+      },
     });
   }
   return Response.json({
@@ -201,7 +213,11 @@ function success(request: FakeRequest, text: string, usage: FakeUsage = {}): Res
         content: [{ type: 'output_text', text, annotations: [] }],
       },
     ],
-    usage: { input_tokens: inputTokens, output_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
+    usage: {
+      input_tokens: inputTokens,
+      output_tokens: outputTokens,
+      total_tokens: inputTokens + outputTokens,
+    },
   });
 }
 
@@ -222,7 +238,8 @@ function describe(
   ]
     .filter(Boolean)
     .join('\n');
-  const format = api === 'chat' ? body['response_format'] : (body['text'] as { format?: unknown } | undefined)?.format;
+  const format =
+    api === 'chat' ? body['response_format'] : (body['text'] as { format?: unknown } | undefined)?.format;
   const f = format as { schema?: unknown; json_schema?: { schema?: unknown } } | undefined;
   return {
     path,

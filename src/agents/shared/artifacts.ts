@@ -15,8 +15,22 @@ export function readArtifact<T>(input: AgentInput, type: string, schema: z.ZodTy
   return undefined;
 }
 
+/** Every artifact of `type` whose content matches `schema`, oldest first: fan-in over shards. */
+export function readAllArtifacts<T>(input: AgentInput, type: string, schema: z.ZodType<T>): T[] {
+  const out: T[] = [];
+  for (const view of input.artifacts[type] ?? []) {
+    const parsed = schema.safeParse(view.content);
+    if (parsed.success) out.push(parsed.data);
+  }
+  return out;
+}
+
 /** The same lookup over a flat list, as guards receive it. */
-export function findArtifact<T>(artifacts: readonly ArtifactView[], type: string, schema: z.ZodType<T>): T | undefined {
+export function findArtifact<T>(
+  artifacts: readonly ArtifactView[],
+  type: string,
+  schema: z.ZodType<T>,
+): T | undefined {
   for (let i = artifacts.length - 1; i >= 0; i--) {
     const view = artifacts[i];
     if (view?.type !== type) continue;

@@ -13,6 +13,8 @@ export interface FeatureTemplate {
   /** The verb a user story uses: "share", "book". */
   verb: string;
   summary: string;
+  /** Index of the role that mainly performs it (0-2: the roles written as personas by default). */
+  actor: number;
 }
 
 export interface RoleTemplate {
@@ -34,15 +36,26 @@ export interface DomainTemplate {
   northStar: string;
 }
 
-function f(key: string, name: string, entity: string, verb: string, summary: string): FeatureTemplate {
-  return { key, name, entity, verb, summary };
+export function f(
+  key: string,
+  name: string,
+  entity: string,
+  verb: string,
+  summary: string,
+  actor = 0,
+): FeatureTemplate {
+  return { key, name, entity, verb, summary, actor };
+}
+
+function kw(words: string): readonly string[] {
+  return words.split(' ');
 }
 
 export const DOMAINS: readonly DomainTemplate[] = [
   {
     key: 'productivity',
     label: 'team productivity',
-    keywords: ['todo', 'task', 'tasks', 'list', 'lists', 'project', 'projects', 'team', 'teams', 'kanban', 'notes'],
+    keywords: kw('todo task tasks list lists project projects team teams kanban notes'),
     defaultAudience: 'small teams',
     roles: [
       { name: 'Team lead', focus: 'keeps the work of {audience} visible and on schedule' },
@@ -53,8 +66,15 @@ export const DOMAINS: readonly DomainTemplate[] = [
     entities: ['Workspace', 'Member', 'List', 'Item'],
     features: [
       f('lists', 'Create and organize {subject} lists', 'List', 'organize', 'lists grouped by project'),
-      f('items', 'Add {subject} items with due dates', 'Item', 'add', 'items with owner, due date, status'),
-      f('complete', 'Mark {subject} items done and see progress', 'Item', 'complete', 'progress per list'),
+      f(
+        'items',
+        'Add {subject} items with due dates',
+        'Item',
+        'add',
+        'items with owner, due date, status',
+        1,
+      ),
+      f('complete', 'Mark {subject} items done and see progress', 'Item', 'complete', 'progress per list', 1),
       f('activity', 'Activity feed of changes', 'Activity', 'review', 'who changed what, when'),
     ],
     competitors: ['Trello-style boards', 'spreadsheet checklists', 'chat-channel task threads'],
@@ -65,7 +85,7 @@ export const DOMAINS: readonly DomainTemplate[] = [
   {
     key: 'marketplace',
     label: 'two-sided marketplace',
-    keywords: ['marketplace', 'rent', 'renting', 'rental', 'rentals', 'lend', 'borrow', 'sell', 'buy', 'peer', 'listing', 'listings', 'hire'],
+    keywords: kw('marketplace rent renting rental rentals lend borrow sell buy peer listing listings hire'),
     defaultAudience: '{buyer}s and {seller}s',
     roles: [
       { name: '{Subject} {buyer}', focus: 'finds the right {subject} quickly and trusts the {seller}' },
@@ -75,10 +95,24 @@ export const DOMAINS: readonly DomainTemplate[] = [
     ],
     entities: ['Listing', 'Booking', 'Account', 'Payout'],
     features: [
-      f('listings', 'List {subjects} with photos, price and availability', 'Listing', 'list', 'supply side'),
+      f(
+        'listings',
+        'List {subjects} with photos, price and availability',
+        'Listing',
+        'list',
+        'supply side',
+        1,
+      ),
       f('search', 'Search {subjects} by date, place and price', 'Listing', 'search', 'demand side'),
       f('booking', 'Request and confirm a {subject} booking', 'Booking', 'book', 'the core transaction'),
-      f('payouts', 'Pay out {seller}s after each booking', 'Payout', 'receive', 'money to the supply side'),
+      f(
+        'payouts',
+        'Pay out {seller}s after each booking',
+        'Payout',
+        'receive',
+        'money to the supply side',
+        1,
+      ),
     ],
     competitors: ['general classifieds sites', 'incumbent rental shops', 'social-media groups'],
     compliance: ['PCI DSS via a payment provider', 'consumer protection and marketplace terms'],
@@ -88,20 +122,29 @@ export const DOMAINS: readonly DomainTemplate[] = [
   {
     key: 'health',
     label: 'digital health',
-    keywords: ['health', 'healthcare', 'patient', 'patients', 'clinic', 'doctor', 'medical', 'diagnostic', 'therapy', 'fitness', 'wellness', 'symptom'],
+    keywords: kw(
+      'health healthcare patient patients clinic doctor medical diagnostic therapy fitness wellness symptom',
+    ),
     defaultAudience: 'patients and clinicians',
     roles: [
       { name: 'Patient', focus: 'understands their {subject} results and next steps' },
       { name: 'Clinician', focus: 'reviews {subject} cases quickly and safely' },
-      { name: 'Care coordinator', focus: 'routes cases to the right clinician' },
       { name: 'Compliance officer', focus: 'proves that patient data stays protected' },
+      { name: 'Care coordinator', focus: 'routes cases to the right clinician' },
     ],
     entities: ['Patient', 'Case', 'Observation', 'Consent'],
     features: [
       f('intake', 'Capture {subject} intake with consent', 'Consent', 'submit', 'structured intake'),
-      f('cases', 'Review {subject} cases in a clinician queue', 'Case', 'review', 'triage queue'),
-      f('results', 'Share {subject} results with the patient', 'Observation', 'view', 'plain-language results'),
-      f('audit', 'Audit trail of every record access', 'AuditEvent', 'audit', 'access log'),
+      f('cases', 'Review {subject} cases in a clinician queue', 'Case', 'review', 'triage queue', 1),
+      f(
+        'results',
+        'Share {subject} results with the patient',
+        'Observation',
+        'view',
+        'plain-language results',
+        1,
+      ),
+      f('audit', 'Audit trail of every record access', 'AuditEvent', 'audit', 'access log', 2),
     ],
     competitors: ['EHR vendor modules', 'paper and fax workflows', 'telehealth suites'],
     compliance: ['HIPAA', 'GDPR special-category data', 'medical device software rules (IEC 62304)'],
@@ -111,7 +154,9 @@ export const DOMAINS: readonly DomainTemplate[] = [
   {
     key: 'finance',
     label: 'personal and business finance',
-    keywords: ['finance', 'budget', 'budgeting', 'expense', 'expenses', 'invoice', 'invoices', 'money', 'bank', 'savings', 'accounting', 'tax', 'payroll'],
+    keywords: kw(
+      'finance budget budgeting expense expenses invoice invoices money bank savings accounting tax payroll',
+    ),
     defaultAudience: 'households and freelancers',
     roles: [
       { name: 'Budget owner', focus: 'knows where the {subject} money goes each month' },
@@ -124,7 +169,7 @@ export const DOMAINS: readonly DomainTemplate[] = [
       f('import', 'Import {subject} transactions from bank files', 'Transaction', 'import', 'CSV/OFX import'),
       f('categorize', 'Categorize {subject} transactions with rules', 'Category', 'categorize', 'rules'),
       f('budgets', 'Set monthly {subject} budgets and alerts', 'Budget', 'plan', 'limits and alerts'),
-      f('reports', 'Monthly {subject} reports', 'Report', 'review', 'trends by category'),
+      f('reports', 'Monthly {subject} reports', 'Report', 'review', 'trends by category', 2),
     ],
     competitors: ['spreadsheet budgets', 'bank app dashboards', 'legacy desktop accounting'],
     compliance: ['PCI DSS', 'PSD2 strong customer authentication', 'GDPR'],
@@ -134,7 +179,9 @@ export const DOMAINS: readonly DomainTemplate[] = [
   {
     key: 'education',
     label: 'learning',
-    keywords: ['learn', 'learning', 'course', 'courses', 'student', 'students', 'teacher', 'teachers', 'lesson', 'lessons', 'quiz', 'school', 'tutor', 'study', 'language'],
+    keywords: kw(
+      'learn learning course courses student students teacher teachers lesson lessons quiz school tutor study language',
+    ),
     defaultAudience: 'students and teachers',
     roles: [
       { name: 'Learner', focus: 'practises {subject} a little every day' },
@@ -147,7 +194,7 @@ export const DOMAINS: readonly DomainTemplate[] = [
       f('lessons', 'Bite-sized {subject} lessons', 'Lesson', 'study', 'short lessons'),
       f('quizzes', 'Practice {subject} quizzes with feedback', 'Attempt', 'practise', 'instant feedback'),
       f('progress', 'Track {subject} progress and streaks', 'Enrollment', 'track', 'streaks and mastery'),
-      f('classes', 'Assign {subject} lessons to a class', 'Course', 'assign', 'teacher tools'),
+      f('classes', 'Assign {subject} lessons to a class', 'Course', 'assign', 'teacher tools', 1),
     ],
     competitors: ['flashcard apps', 'video course platforms', 'printed workbooks'],
     compliance: ['COPPA and FERPA for minors', 'GDPR'],
@@ -157,7 +204,9 @@ export const DOMAINS: readonly DomainTemplate[] = [
   {
     key: 'social',
     label: 'community',
-    keywords: ['community', 'social', 'friends', 'neighbors', 'neighbours', 'club', 'group', 'groups', 'events', 'event', 'meetup', 'volunteer'],
+    keywords: kw(
+      'community social friends neighbors neighbours club group groups events event meetup volunteer',
+    ),
     defaultAudience: 'local communities',
     roles: [
       { name: 'Organizer', focus: 'gathers people around {subject} with little admin' },
@@ -168,9 +217,9 @@ export const DOMAINS: readonly DomainTemplate[] = [
     entities: ['Group', 'Member', 'Post', 'Event'],
     features: [
       f('groups', 'Create {subject} groups', 'Group', 'create', 'groups with roles'),
-      f('posts', 'Post and discuss {subject} updates', 'Post', 'post', 'threads'),
+      f('posts', 'Post and discuss {subject} updates', 'Post', 'post', 'threads', 1),
       f('events', 'Organize {subject} events with RSVPs', 'Event', 'organize', 'events and RSVPs'),
-      f('moderation', 'Report and moderate content', 'Report', 'moderate', 'safety tools'),
+      f('moderation', 'Report and moderate content', 'Report', 'moderate', 'safety tools', 2),
     ],
     competitors: ['social-network groups', 'mailing lists', 'chat communities'],
     compliance: ['GDPR', 'online safety and content moderation duties'],
@@ -180,7 +229,9 @@ export const DOMAINS: readonly DomainTemplate[] = [
   {
     key: 'commerce',
     label: 'online retail',
-    keywords: ['shop', 'store', 'ecommerce', 'e-commerce', 'order', 'orders', 'product', 'products', 'cart', 'subscription', 'delivery', 'grocery', 'food', 'meal', 'meals', 'recipe', 'recipes'],
+    keywords: kw(
+      'shop store ecommerce e-commerce order orders product products cart subscription delivery grocery food meal meals recipe recipes',
+    ),
     defaultAudience: 'online shoppers',
     roles: [
       { name: 'Shopper', focus: 'gets the right {subject} delivered without hassle' },
@@ -203,7 +254,9 @@ export const DOMAINS: readonly DomainTemplate[] = [
   {
     key: 'devtools',
     label: 'developer tooling',
-    keywords: ['developer', 'developers', 'code', 'api', 'deploy', 'deployment', 'ci', 'logs', 'monitoring', 'git', 'repository', 'cli', 'sdk', 'infrastructure'],
+    keywords: kw(
+      'developer developers code api deploy deployment ci logs monitoring git repository cli sdk infrastructure',
+    ),
     defaultAudience: 'software teams',
     roles: [
       { name: 'Developer', focus: 'gets {subject} feedback without leaving the terminal' },
@@ -216,7 +269,7 @@ export const DOMAINS: readonly DomainTemplate[] = [
       f('connect', 'Connect a repository to {subject}', 'Project', 'connect', 'repo integration'),
       f('runs', 'Run {subject} checks on every change', 'Run', 'run', 'automated runs'),
       f('results', 'Inspect {subject} results and logs', 'Run', 'inspect', 'results view'),
-      f('tokens', 'Manage API tokens and access', 'Token', 'manage', 'scoped tokens'),
+      f('tokens', 'Manage API tokens and access', 'Token', 'manage', 'scoped tokens', 2),
     ],
     competitors: ['hosted CI vendors', 'home-grown scripts', 'open-source self-hosted tools'],
     compliance: ['SOC 2 expectations of enterprise buyers', 'GDPR for account data'],
@@ -226,7 +279,7 @@ export const DOMAINS: readonly DomainTemplate[] = [
   {
     key: 'travel',
     label: 'travel and outdoors',
-    keywords: ['travel', 'trip', 'trips', 'hotel', 'camping', 'hiking', 'outdoor', 'outdoors', 'tour', 'itinerary', 'flight', 'vacation'],
+    keywords: kw('travel trip trips hotel camping hiking outdoor outdoors tour itinerary flight vacation'),
     defaultAudience: 'travellers',
     roles: [
       { name: 'Trip planner', focus: 'plans a {subject} trip without twenty browser tabs' },
@@ -246,47 +299,4 @@ export const DOMAINS: readonly DomainTemplate[] = [
     revenue: 'freemium',
     northStar: 'trips planned and completed',
   },
-];
-
-export const GENERIC_DOMAIN: DomainTemplate = {
-  key: 'general',
-  label: 'general software product',
-  keywords: [],
-  defaultAudience: 'early adopters',
-  roles: [
-    { name: 'Primary user', focus: 'gets the {subject} job done in minutes' },
-    { name: 'Occasional user', focus: 'returns to {subject} once a month and must not relearn it' },
-    { name: 'Team admin', focus: 'sets up {subject} for a group' },
-    { name: 'Evaluator', focus: 'decides whether {subject} is worth paying for' },
-  ],
-  entities: ['Account', 'Record', 'Setting'],
-  features: [
-    f('create', 'Create and edit {subject} records', 'Record', 'create', 'core records'),
-    f('browse', 'Browse and filter {subjects}', 'Record', 'browse', 'list views'),
-    f('share', 'Share {subjects} with others', 'Share', 'share', 'links and roles'),
-    f('settings', 'Personal settings and notifications', 'Setting', 'configure', 'preferences'),
-  ],
-  competitors: ['spreadsheets', 'general-purpose tools', 'doing nothing'],
-  compliance: ['GDPR'],
-  revenue: 'freemium',
-  northStar: 'weekly active users',
-};
-
-/** Capabilities any idea can ask for in words; each brings a feature the domain may lack. */
-export const CAPABILITIES: readonly { words: readonly string[]; feature: FeatureTemplate }[] = [
-  { words: ['shared', 'share', 'sharing', 'collaborate', 'collaborative'], feature: f('sharing', 'Share {subjects} with {audience}', 'Share', 'share', 'invite links and roles') },
-  { words: ['assign', 'assignment', 'assignments', 'delegate'], feature: f('assign', 'Assign {subject} work to a person', 'Assignment', 'assign', 'owner per item') },
-  { words: ['remind', 'reminder', 'reminders', 'notify', 'notification', 'notifications', 'alerts'], feature: f('notify', 'Reminders and notifications', 'Notification', 'notify', 'email and push') },
-  { words: ['chat', 'message', 'messages', 'messaging', 'comment', 'comments'], feature: f('messaging', 'Message about a {subject}', 'Message', 'message', 'threads') },
-  { words: ['pay', 'payment', 'payments', 'checkout', 'deposit'], feature: f('payments', 'Secure {subject} payments', 'Payment', 'pay', 'card payments via a provider') },
-  { words: ['review', 'reviews', 'rating', 'ratings', 'trust'], feature: f('reviews', 'Reviews and ratings for {subjects}', 'Review', 'rate', 'two-way reviews') },
-  { words: ['schedule', 'calendar', 'appointment', 'appointments', 'availability'], feature: f('calendar', 'Schedule {subject} on a calendar', 'Slot', 'schedule', 'availability calendar') },
-  { words: ['photo', 'photos', 'upload', 'image', 'images', 'document', 'documents'], feature: f('uploads', 'Upload photos and documents', 'Attachment', 'upload', 'media storage') },
-  { words: ['analytics', 'report', 'reports', 'insights', 'dashboard', 'metrics'], feature: f('insights', '{Subject} insights dashboard', 'Report', 'analyze', 'charts and exports') },
-  { words: ['map', 'maps', 'location', 'nearby', 'local', 'gps'], feature: f('nearby', 'Find {subjects} nearby on a map', 'Location', 'locate', 'geo search') },
-  { words: ['recommend', 'recommendation', 'recommendations', 'personalized', 'ai', 'ai-powered', 'match', 'matching'], feature: f('recommend', 'Personalized {subject} recommendations', 'Recommendation', 'discover', 'ranking model') },
-  { words: ['offline', 'sync'], feature: f('sync', 'Offline use with sync', 'SyncState', 'sync', 'local-first cache') },
-  { words: ['export', 'import', 'csv'], feature: f('export', 'Import and export {subject} data', 'Export', 'export', 'CSV export') },
-  { words: ['invite', 'members', 'team', 'teams', 'family'], feature: f('members', 'Invite members to a workspace', 'Member', 'invite', 'member management') },
-  { words: ['deadline', 'deadlines', 'due', 'priority', 'priorities'], feature: f('deadlines', 'Due dates and priorities', 'Item', 'prioritize', 'sort by urgency') },
 ];

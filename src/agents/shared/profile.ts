@@ -1,11 +1,12 @@
 import type { Idea } from '../../core/agent.ts';
 import { hashOf } from '../../core/ids.ts';
-import { CAPABILITIES, DOMAINS, type DomainTemplate, type FeatureTemplate, GENERIC_DOMAIN } from './domains.ts';
+import { CAPABILITIES, GENERIC_DOMAIN } from './capabilities.ts';
+import { DOMAINS, type DomainTemplate, type FeatureTemplate } from './domains.ts';
 import {
   capitalize,
   contentWords,
-  keywords,
   type IdeaPhrase,
+  keywords,
   parseIdeaPhrase,
   pascalCase,
   plural,
@@ -29,6 +30,8 @@ export interface Feature {
   entity: string;
   verb: string;
   summary: string;
+  /** Index into `roles` of who mainly performs it. */
+  actor: number;
   /** `domain` when the domain implies it, `text` when the idea's words ask for it. */
   source: 'domain' | 'text';
 }
@@ -49,6 +52,8 @@ export interface IdeaProfile {
   subjects: string;
   audience: string;
   action: string | undefined;
+  /** The kind of product: "app", "marketplace", "platform". */
+  productType: string;
   buyer: string;
   seller: string;
   keywords: string[];
@@ -88,7 +93,11 @@ function pickDomain(ideaWords: string[], phrase: IdeaPhrase): DomainTemplate {
 }
 
 function marketSides(action: string | undefined, ideaWords: string[]): [string, string] {
-  const verbs = [action === undefined ? '' : verbOf(action), ...ideaWords.map((w) => verbOf(w)), ...ideaWords];
+  const verbs = [
+    action === undefined ? '' : verbOf(action),
+    ...ideaWords.map((w) => verbOf(w)),
+    ...ideaWords,
+  ];
   for (const v of verbs) {
     const sides = MARKET_SIDES[v];
     if (sides !== undefined) return sides;
@@ -126,6 +135,7 @@ function pickFeatures(domain: DomainTemplate, ideaWords: string[], fill: Fill): 
       entity: pascalCase(fill(template.entity)),
       verb: template.verb,
       summary: fill(template.summary),
+      actor: template.actor,
       source,
     });
   }
@@ -144,10 +154,18 @@ export function profileIdea(idea: Idea): IdeaProfile {
   const [buyer, seller] = marketSides(phrase.action, ideaWords);
   const subject = phrase.subject;
   const base = { subject, subjects: plural(subject), Subject: capitalize(subject), buyer, seller };
-  const audience = (idea.audience?.trim() || phrase.audience || makeFill(base)(domain.defaultAudience)).toLowerCase();
+  const audience = (
+    idea.audience?.trim() ||
+    phrase.audience ||
+    makeFill(base)(domain.defaultAudience)
+  ).toLowerCase();
   const fill = makeFill({ ...base, audience });
   const features = pickFeatures(domain, ideaWords, fill);
-  const roles = domain.roles.map((r, i) => ({ id: `P${i + 1}`, name: capitalize(fill(r.name)), focus: fill(r.focus) }));
+  const roles = domain.roles.map((r, i) => ({
+    id: `P${i + 1}`,
+    name: capitalize(fill(r.name)),
+    focus: fill(r.focus),
+  }));
   return {
     title,
     slug: slugify(title),
@@ -157,6 +175,7 @@ export function profileIdea(idea: Idea): IdeaProfile {
     subjects: base.subjects,
     audience,
     action: phrase.action,
+    productType: phrase.head ?? 'app',
     buyer,
     seller,
     keywords: keywords(text, 8),

@@ -43,7 +43,11 @@ export function stripMarkers(text: string): string {
 
 /** Lower-case word tokens, keeping inner hyphens ("ai-powered"). */
 export function words(text: string): string[] {
-  return stripMarkers(text).toLowerCase().match(/[a-z0-9]+(?:-[a-z0-9]+)*/g) ?? [];
+  return (
+    stripMarkers(text)
+      .toLowerCase()
+      .match(/[a-z0-9]+(?:-[a-z0-9]+)*/g) ?? []
+  );
 }
 
 export function isStopword(word: string): boolean {
@@ -100,7 +104,9 @@ export function parseIdeaPhrase(sentence: string): IdeaPhrase {
   const headIndex = tokens.findIndex((t) => HEAD_NOUNS.has(t));
   const head = headIndex >= 0 ? tokens[headIndex] : undefined;
   const before = headIndex >= 0 ? tokens.slice(0, headIndex) : [];
-  const modifiers = before.filter((w) => !STOPWORDS.has(w) && !GENERIC_MODIFIERS.has(w) && !HEAD_NOUNS.has(w));
+  const modifiers = before.filter(
+    (w) => !STOPWORDS.has(w) && !GENERIC_MODIFIERS.has(w) && !HEAD_NOUNS.has(w),
+  );
   let subject = modifiers.slice(-2).join(' ');
   let audience: string | undefined;
   let action: string | undefined;
@@ -124,6 +130,10 @@ export function capitalize(text: string): string {
   return text.length === 0 ? text : text[0]!.toUpperCase() + text.slice(1);
 }
 
+export function lowerFirst(text: string): string {
+  return text.length === 0 ? text : text[0]!.toLowerCase() + text.slice(1);
+}
+
 export function titleCase(text: string): string {
   return text
     .split(/\s+/)
@@ -134,7 +144,14 @@ export function titleCase(text: string): string {
 
 /** "camping gear" → "CampingGear": an identifier-safe entity name. */
 export function pascalCase(text: string): string {
-  return (text.match(/[A-Za-z0-9]+/g) ?? []).map((w) => capitalize(w.toLowerCase())).join('');
+  return (text.match(/[A-Za-z0-9]+/g) ?? [])
+    .map((w) => capitalize(w === w.toUpperCase() ? w.toLowerCase() : w))
+    .join('');
+}
+
+/** "AuditEvent" → "audit event". */
+export function humanize(identifier: string): string {
+  return identifier.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
 }
 
 export function slugify(text: string): string {
@@ -147,18 +164,33 @@ export function slugify(text: string): string {
   );
 }
 
+const UNCOUNTABLE = new Set(
+  'gear equipment software furniture clothing food music data information money feedback advice homework luggage'.split(
+    ' ',
+  ),
+);
+
 /** Naive English plural, good enough for nouns in generated prose and REST paths. */
 export function plural(noun: string): string {
+  if (UNCOUNTABLE.has(noun.split(' ').at(-1) ?? '')) return noun;
   if (/(s|x|z|ch|sh)$/.test(noun)) return noun + 'es';
   if (/[^aeiou]y$/.test(noun)) return noun.slice(0, -1) + 'ies';
   return noun + 's';
+}
+
+/** "search" → "searches": the verb after a singular subject. */
+export function thirdPerson(verb: string): string {
+  if (/(s|x|z|ch|sh)$/.test(verb)) return verb + 'es';
+  if (/[^aeiou]y$/.test(verb)) return verb.slice(0, -1) + 'ies';
+  return verb + 's';
 }
 
 /** "renting" → "rent", "booking" → "book", "sharing" → "share". */
 export function verbOf(gerund: string): string {
   const stem = gerund.replace(/ing$/, '');
   if (/(.)\1$/.test(stem) && !/(ll|ss)$/.test(stem)) return stem.slice(0, -1);
-  if (/(at|iz|v|c|g)$/.test(stem) || (stem.length <= 4 && /[^aeiou][aeiou][rv]$/.test(stem))) return stem + 'e';
+  if (/(at|iz|v|c|g)$/.test(stem) || (stem.length <= 4 && /[^aeiou][aeiou][rv]$/.test(stem)))
+    return stem + 'e';
   return stem;
 }
 

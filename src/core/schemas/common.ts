@@ -20,7 +20,10 @@ export const AgentIdSchema = z
 /** A tool id, optionally pinned to a version: `secret-scan` or `secret-scan@1.2.0`. */
 export const ToolIdSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9._-]*(@[0-9A-Za-z.+-]+)?$/, 'expected a tool id like "secret-scan" or "secret-scan@1"');
+  .regex(
+    /^[a-z][a-z0-9._-]*(@[0-9A-Za-z.+-]+)?$/,
+    'expected a tool id like "secret-scan" or "secret-scan@1"',
+  );
 
 /** Opaque identifier (database ids are uuids, but contracts do not depend on that). */
 export const IdSchema = z.string().min(1).max(200);

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { IdSchema, PhaseNameSchema, PositiveIntSchema, TimestampSchema, UnitIntervalSchema } from './common.ts';
+import {
+  IdSchema,
+  PhaseNameSchema,
+  PositiveIntSchema,
+  TimestampSchema,
+  UnitIntervalSchema,
+} from './common.ts';
 import { contract } from './registry.ts';
 import { RubricResultSchema } from './rubric.ts';
 

@@ -67,6 +67,10 @@ export const phaseSettingsShape = {
   requiredEvidence: z.array(z.string().min(1)).describe('Artifact types the evidence pack must contain.'),
 };
 
+/** The resolved settings of one phase (a loaded phase config, minus where it came from). */
+export const PhaseSettingsSchema = z.strictObject(phaseSettingsShape);
+export type PhaseSettings = z.infer<typeof PhaseSettingsSchema>;
+
 /**
  * What one phase will do in a run, frozen when the run is planned so that a config edit mid-run
  * cannot change a phase that has started. `planHash` is sha256 over the canonical JSON of the other

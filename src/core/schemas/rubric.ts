@@ -54,7 +54,8 @@ export function rubricThresholdProblem(name: string, value: unknown): string | u
         ? isRange(value)
         : typeof value === 'number' && Number.isFinite(value);
   if (!ok) return `expected ${EXPECTED_BY_KIND[kind]}`;
-  if (kind === 'range' && isRange(value) && value[0] > value[1]) return `range low ${value[0]} is above high ${value[1]}`;
+  if (kind === 'range' && isRange(value) && value[0] > value[1])
+    return `range low ${value[0]} is above high ${value[1]}`;
   return undefined;
 }
 

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { BudgetsSchema } from './budgets.ts';
-import { IdSchema, NonNegativeIntSchema, PhaseNameSchema, PositiveIntSchema, Sha256Schema } from './common.ts';
+import {
+  IdSchema,
+  NonNegativeIntSchema,
+  PhaseNameSchema,
+  PositiveIntSchema,
+  Sha256Schema,
+} from './common.ts';
 import { contract } from './registry.ts';
 
 /** `agent` runs an agent definition, `tool` a versioned tool, `system` an engine-internal handler. */
@@ -13,7 +19,10 @@ export const ShardSchema = z
     count: PositiveIntSchema,
     key: z.string().optional().describe('What the shard covers, e.g. a story or module id.'),
   })
-  .refine((shard) => shard.index < shard.count, { message: 'shard index must be below count', path: ['index'] });
+  .refine((shard) => shard.index < shard.count, {
+    message: 'shard index must be below count',
+    path: ['index'],
+  });
 export type Shard = z.infer<typeof ShardSchema>;
 
 /**

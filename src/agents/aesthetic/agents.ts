@@ -1,0 +1,184 @@
+import type { AgentInput } from '../../core/agent.ts';
+import { UxFlows } from '../prd/schemas.ts';
+import { readArtifact } from '../shared/artifacts.ts';
+import { metricMode } from '../shared/defects.ts';
+import { defineAgent } from '../shared/define.ts';
+import { type IdeaProfile, profileIdea } from '../shared/profile.ts';
+import { seeded } from '../shared/seed.ts';
+import { capitalize, unique } from '../shared/text.ts';
+import { AccessibilityReport, BrandReport, UiAudit } from './schemas.ts';
+
+const UPSTREAM = ['UxFlows', 'UserStories', 'NFRs', 'Personas', 'E2eSuite', 'TestPlan'];
+
+function screensOf(input: AgentInput, p: IdeaProfile): string[] {
+  const flows = readArtifact(input, 'UxFlows', UxFlows)?.flows ?? [];
+  const screens = unique(flows.flatMap((f) => f.steps.map((s) => s.screen)));
+  return screens.length > 0
+    ? screens
+    : ['Home', `${capitalize(p.subject)} list`, `${capitalize(p.subject)} editor`];
+}
+
+export const uiAuditor = defineAgent({
+  id: 'aesthetic.ui-auditor',
+  purpose: 'Audit the UI screen by screen: hierarchy, spacing, states, consistency.',
+  reads: UPSTREAM,
+  produces: 'UiAudit',
+  tools: ['screenshot'],
+  role: 'You are a senior product designer reviewing screens. You judge hierarchy, spacing, empty and error states, and you propose concrete fixes.',
+  task: 'Audit every screen of the idea and score it out of 100.',
+  rules: ['Every issue has a concrete fix.', 'Scores out of 100; overall is the mean of the screens.'],
+  outputSchema: UiAudit,
+  offline(input) {
+    const p = profileIdea(input.idea);
+    const rng = seeded(p.fingerprint, 'ui-audit');
+    const screens = screensOf(input, p).map((name) => ({
+      name,
+      score: rng.int(name, 78, 94),
+      issues: [
+        {
+          severity: 'low' as const,
+          description: `Empty state of "${name}" does not suggest a first ${p.subject}.`,
+          fix: `Add a one-line prompt and a "New ${p.subject}" button.`,
+        },
+      ],
+    }));
+    return { screens, overallScore: Math.round(screens.reduce((s, x) => s + x.score, 0) / screens.length) };
+  },
+});
+
+export const a11yAuditor = defineAgent({
+  id: 'aesthetic.a11y-auditor',
+  purpose: 'Accessibility audit against WCAG 2.2 AA with axe-style findings per screen.',
+  reads: UPSTREAM,
+  produces: 'AccessibilityReport',
+  tools: ['a11y-check', 'screenshot'],
+  role: 'You are an accessibility specialist. You test each screen against WCAG 2.2 with automated checks and keyboard and screen-reader passes.',
+  task: 'Audit the screens of the idea against WCAG 2.2 level AA.',
+  rules: [
+    'Cite the success criterion (e.g. 1.4.3) and its level for every finding.',
+    '`fixed` only when re-tested.',
+  ],
+  outputSchema: AccessibilityReport,
+  offline(input) {
+    const p = profileIdea(input.idea);
+    const screens = screensOf(input, p);
+    const first = screens[1] ?? screens[0] ?? 'Home';
+    const findings: AccessibilityReport['findings'] = [
+      {
+        id: 'A11Y-1',
+        criterion: '1.4.3',
+        level: 'AA',
+        impact: 'serious',
+        screen: first,
+        description: 'Secondary buttons had a 3.9:1 contrast ratio.',
+        status: 'fixed',
+      },
+      {
+        id: 'A11Y-2',
+        criterion: '2.4.7',
+        level: 'AA',
+        impact: 'moderate',
+        screen: screens[0] ?? 'Home',
+        description: 'Focus ring hidden on the navigation links.',
+        status: 'fixed',
+      },
+      {
+        id: 'A11Y-3',
+        criterion: '1.4.6',
+        level: 'AAA',
+        impact: 'minor',
+        screen: first,
+        description: 'Body text reaches 5.8:1, below the 7:1 enhanced contrast.',
+        status: 'open',
+      },
+    ];
+    if (metricMode(input, 'a11y_violations_critical').broken) {
+      findings.push({
+        id: 'A11Y-4',
+        criterion: '1.1.1',
+        level: 'A',
+        impact: 'critical',
+        screen: first,
+        description: `Photos of ${p.subjects} have no text alternative.`,
+        status: 'open',
+      });
+    }
+    if (metricMode(input, 'wcag_level_aa').broken) findings[0] = { ...findings[0]!, status: 'open' };
+    return { standard: 'WCAG 2.2', targetLevel: 'AA', screens, findings };
+  },
+});
+
+function hslToHex(h: number, s: number, l: number): string {
+  const a = s * Math.min(l, 1 - l);
+  const channel = (n: number) => {
+    const k = (n + h / 30) % 12;
+    const c = l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1));
+    return Math.round(c * 255)
+      .toString(16)
+      .padStart(2, '0');
+  };
+  return `#${channel(0)}${channel(8)}${channel(4)}`;
+}
+
+/** WCAG contrast ratio of a colour against white. */
+export function contrastOnWhite(hex: string): number {
+  const lin = [1, 3, 5].map((i) => {
+    const c = Number.parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  const luminance = 0.2126 * (lin[0] ?? 0) + 0.7152 * (lin[1] ?? 0) + 0.0722 * (lin[2] ?? 0);
+  return Math.round((1.05 / (luminance + 0.05)) * 100) / 100;
+}
+
+export const brandConsistency = defineAgent({
+  id: 'aesthetic.brand-consistency',
+  purpose: 'Brand consistency: palette, typography and voice applied the same way on every screen.',
+  reads: UPSTREAM,
+  produces: 'BrandReport',
+  tools: ['screenshot', 'style-lint'],
+  role: 'You are a brand designer. You define the palette, type and voice for the audience and check every screen against them.',
+  task: 'Define the brand basics of the idea and check their consistent use.',
+  rules: [
+    'Palette colours in lowercase hex; the primary colour must reach 4.5:1 on white.',
+    'Each check passes or fails with a note.',
+  ],
+  outputSchema: BrandReport,
+  offline(input) {
+    const p = profileIdea(input.idea);
+    const hue = seeded(p.fingerprint, 'brand').int('hue', 0, 359);
+    const primary = hslToHex(hue, 0.65, 0.27);
+    const ratio = contrastOnWhite(primary);
+    const broken = metricMode(input, 'brand_consistency').broken;
+    const checks = [
+      { name: 'Primary colour contrast on white', passed: ratio >= 4.5, note: `${ratio}:1` },
+      {
+        name: 'One button style across screens',
+        passed: !broken,
+        note: broken ? 'Three primary button variants found.' : 'Single primary style.',
+      },
+      {
+        name: 'Type scale respected',
+        passed: !broken,
+        note: broken ? 'Ad-hoc font sizes on two screens.' : 'Five-step scale.',
+      },
+      {
+        name: `Voice suits ${p.audience}`,
+        passed: !broken,
+        note: broken ? 'Mixes formal and slang.' : 'Plain, friendly, second person.',
+      },
+      { name: 'Logo clear space', passed: true, note: 'Respected on all screens.' },
+    ];
+    return {
+      palette: [
+        { name: 'primary', hex: primary },
+        { name: 'accent', hex: hslToHex((hue + 150) % 360, 0.7, 0.45) },
+        { name: 'neutral', hex: '#1f2933' },
+      ],
+      typography: 'Inter for UI text, 16 px base, 1.25 scale',
+      voice: `Plain and encouraging, written for ${p.audience}.`,
+      checks,
+    };
+  },
+});
+
+export const aestheticAgents = [uiAuditor, a11yAuditor, brandConsistency] as const;

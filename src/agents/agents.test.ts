@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import type { AgentDefinition, ArtifactView, Idea } from '../core/agent.ts';
+import { PHASE_NAMES } from '../core/phases.ts';
+import { agentsForPhase, builtinAgents } from './registry.ts';
+import { inputFor, runPhase, SAMPLE_IDEAS, simulateRun } from './testing/simulate.ts';
+
+const EXPECTED_IDS: Record<string, string[]> = {
+  intake: ['classifier', 'expander', 'validator'],
+  ideation: ['strategy', 'competitive', 'tech-stack', 'persona'],
+  critique: ['red-team', 'risk-analyst', 'assumption-challenger'],
+  prd: ['story-cutter', 'prd-writer', 'ux-flow', 'nfrs', 'trace-matrix'],
+  bizdev: ['pricing', 'gtm', 'unit-economics', 'partnerships'],
+  architecture: ['system-design', 'api-spec', 'data-model', 'adr'],
+  build: ['scaffolder', 'build-planner', 'ci-designer'],
+  security: ['secrets', 'sca', 'sast', 'iac', 'container', 'privacy', 'threat-model', 'dast', 'supply-chain'],
+  'story-loop': ['story-generator', 'refiner', 'acceptance'],
+  qa: ['test-planner', 'coverage-analyst', 'e2e-designer', 'perf-analyst'],
+  aesthetic: ['ui-auditor', 'a11y-auditor', 'brand-consistency'],
+  release: ['release-notes', 'dossier-compiler', 'deploy-planner'],
+  beta: ['cohort-planner', 'telemetry-designer', 'feedback-analyst'],
+};
+
+const IDEAS: [string, Idea][] = Object.entries(SAMPLE_IDEAS);
+const AGENTS = [...builtinAgents.values()];
+
+/** Each idea's full chain, computed once: agent outputs in context and the artifacts they saw. */
+const chains = new Map(IDEAS.map(([name, idea]) => [name, simulateRun(idea, { maxAttempts: 1 }).artifacts]));
+
+function upstreamOf(agent: AgentDefinition, artifacts: readonly ArtifactView[]): ArtifactView[] {
+  const index = PHASE_NAMES.indexOf(agent.phase as (typeof PHASE_NAMES)[number]);
+  return artifacts.filter((a) => PHASE_NAMES.indexOf(a.phase as (typeof PHASE_NAMES)[number]) < index);
+}
+
+describe('the built-in agents', () => {
+  it('are exactly the agents the phase configs name, in phase order', () => {
+    for (const phase of PHASE_NAMES) {
+      expect(agentsForPhase(phase).map((a) => a.id)).toEqual(
+        (EXPECTED_IDS[phase] ?? []).map((n) => `${phase}.${n}`),
+      );
+    }
+    expect(builtinAgents.size).toBe(Object.values(EXPECTED_IDS).flat().length);
+  });
+
+  it.each(AGENTS.map((a) => [a.id, a] as const))('%s declares a complete definition', (_, agent) => {
+    expect(agent.id.startsWith(`${agent.phase}.`)).toBe(true);
+    expect(agent.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(agent.purpose.length).toBeGreaterThan(20);
+    expect(agent.produces).toMatch(/^[A-Z][A-Za-z0-9]+$/);
+    expect(agent.system).toContain('IdeaMine');
+    expect(agent.reads).not.toContain(agent.produces);
+  });
+
+  it('produce one artifact type each, except where a phase fans in', () => {
+    const producers = new Map<string, string[]>();
+    for (const a of AGENTS) producers.set(a.produces, [...(producers.get(a.produces) ?? []), a.id]);
+    expect([...producers.values()].filter((ids) => ids.length > 1)).toEqual([]);
+  });
+});
+
+describe.each(IDEAS)('offline output for the %s idea', (name, idea) => {
+  const chain = chains.get(name) ?? [];
+
+  it.each(AGENTS.map((a) => [a.id, a] as const))('%s is schema-valid alone and in the chain', (_, agent) => {
+    const alone = agent.offline(inputFor(agent, idea, []));
+    expect(agent.outputSchema.safeParse(alone).error).toBeUndefined();
+    const inChain = agent.offline(inputFor(agent, idea, upstreamOf(agent, chain)));
+    expect(agent.outputSchema.safeParse(inChain).error).toBeUndefined();
+    // Artifacts are stored as JSON: nothing may be lost in the round trip.
+    expect(JSON.parse(JSON.stringify(inChain))).toEqual(inChain);
+  });
+
+  it.each(AGENTS.map((a) => [a.id, a] as const))('%s is deterministic', (_, agent) => {
+    const input = inputFor(agent, idea, upstreamOf(agent, chain));
+    expect(agent.offline(input)).toEqual(agent.offline(structuredClone(input)));
+  });
+
+  it('names the idea in the prompts, with upstream evidence and hints', () => {
+    for (const agent of AGENTS) {
+      const input = {
+        ...inputFor(agent, idea, upstreamOf(agent, chain)),
+        hints: ['fix:some_rubric_max: do better'],
+      };
+      const prompt = agent.prompt(input);
+      expect(prompt).toContain(idea.title);
+      expect(prompt).toContain('fix:some_rubric_max');
+      expect(prompt).toContain(`\`${agent.produces}\``);
+      for (const type of Object.keys(input.artifacts))
+        expect(prompt).toContain(`${type} "${input.artifacts[type]?.[0]?.name}" (phase`);
+    }
+  });
+});
+
+describe('idea-specific output', () => {
+  it.each(AGENTS.map((a) => [a.id, a] as const))('%s differs between two ideas', (_, agent) => {
+    const [a, b] = [chains.get('todo') ?? [], chains.get('camping') ?? []];
+    const outA = agent.offline(inputFor(agent, SAMPLE_IDEAS.todo, upstreamOf(agent, a)));
+    const outB = agent.offline(inputFor(agent, SAMPLE_IDEAS.camping, upstreamOf(agent, b)));
+    expect(outA).not.toEqual(outB);
+  });
+
+  it('speaks the vocabulary of each idea', () => {
+    const text = (name: string) => JSON.stringify(chains.get(name));
+    expect(text('todo')).toMatch(/shared todo lists|Share todos/i);
+    expect(text('todo')).toContain('Team lead');
+    expect(text('camping')).toContain('/api/v1/bookings');
+    expect(text('camping')).toMatch(/camping gear renter/i);
+    expect(text('camping')).toMatch(/camping gear owner/i);
+    expect(text('health')).toContain('HIPAA');
+    expect(text('todo')).not.toContain('camping');
+  });
+
+  it('does not leak defect markers into artifacts or prompts', () => {
+    const idea = { ...SAMPLE_IDEAS.todo, description: `${SAMPLE_IDEAS.todo.description} [defect:nfr_count]` };
+    const artifacts = runPhase('intake', idea, []);
+    expect(JSON.stringify(artifacts)).not.toContain('[defect');
+    const agent = agentsForPhase('intake')[1]!;
+    expect(agent.prompt(inputFor(agent, idea, []))).not.toContain('[defect');
+  });
+});
+
+describe('fan-out shards', () => {
+  it('split the story loop between shards without losing stories', () => {
+    const chain = chains.get('camping') ?? [];
+    const generator = agentsForPhase('story-loop')[0]!;
+    const upstream = upstreamOf(generator, chain);
+    const whole = generator.offline(inputFor(generator, SAMPLE_IDEAS.camping, upstream)) as {
+      stories: { id: string }[];
+    };
+    const parts = [0, 1, 2].flatMap((index) => {
+      const input = { ...inputFor(generator, SAMPLE_IDEAS.camping, upstream), shard: { index, count: 3 } };
+      return (generator.offline(input) as { stories: { id: string }[] }).stories.map((s) => s.id);
+    });
+    expect(parts.sort()).toEqual(whole.stories.map((s) => s.id).sort());
+  });
+});

@@ -1,0 +1,379 @@
+/**
+ * From a failed rubric to an auto-fix: which strategy, which agents to re-run and the hints they get.
+ * The loop-until-pass gate calls `fixPlanFor(reason)` for each failure reason and re-runs the listed
+ * agents with `hints` in their `AgentInput`. Every hint starts with `fix:<rubric>` so agents (and the
+ * offline synthesizers) can tell which rubric failed.
+ */
+
+export const FixStrategy = {
+  /** Grounding problems (ambiguity, contradictions): re-run with the Q/A/V triad in strict mode. */
+  strictQav: 'strict-qav',
+  /** Coverage or count problems: re-run the agents that produce the missing pieces. */
+  rerunAgents: 'rerun-agents',
+  /** Security problems: fix, then re-run the scanners to prove it. */
+  rescan: 'rescan',
+  /** Quality of a value (economics, budgets, a11y...): regenerate the artifact with the hint. */
+  regenerate: 'regenerate',
+} as const;
+export type FixStrategy = (typeof FixStrategy)[keyof typeof FixStrategy];
+
+export interface MetricInfo {
+  phase: string;
+  /**
+   * Agents whose output drives the metric: the ones to re-run. Empty when no agent of the phase does
+   * (the evidence is upstream): the loop then re-runs the whole phase, and only an escalation helps.
+   */
+  agents: readonly string[];
+  strategy: FixStrategy;
+  advice: string;
+  /**
+   * Whether the offline synthesizers honour `[defect:<metric>]` for it (README, "Defect markers").
+   * False for the metrics added to match the phase YAML: their markers belong in the agents.
+   */
+  defectMarker: boolean;
+}
+
+const { strictQav, rerunAgents, rescan, regenerate } = FixStrategy;
+
+function m(
+  phase: string,
+  agents: string[],
+  strategy: FixStrategy,
+  advice: string,
+  defectMarker = true,
+): MetricInfo {
+  return { phase, agents: agents.map((a) => `${phase}.${a}`), strategy, advice, defectMarker };
+}
+
+/** A metric without a defect marker yet (see MetricInfo.defectMarker). */
+function unmarked(phase: string, agents: string[], strategy: FixStrategy, advice: string): MetricInfo {
+  return m(phase, agents, strategy, advice, false);
+}
+
+/** Every metric a built-in guard computes, by name. */
+export const METRICS: Readonly<Record<string, MetricInfo>> = {
+  ambiguity: m(
+    'intake',
+    ['expander'],
+    strictQav,
+    'resolve every ambiguity with an explicit assumption and remove vague words from goals and constraints',
+  ),
+  blockers: m(
+    'intake',
+    ['validator', 'expander'],
+    rerunAgents,
+    'resolve each blocker with a concrete owner and action, or show why it does not block',
+  ),
+  feasibility: m(
+    'intake',
+    ['validator'],
+    rerunAgents,
+    'reduce scope or change approach until the goals are feasible with known technology',
+  ),
+  usecase_coverage: m(
+    'ideation',
+    ['strategy'],
+    rerunAgents,
+    'add a use case for every IdeaSpec goal that has none',
+  ),
+  personas_count: m(
+    'ideation',
+    ['persona'],
+    rerunAgents,
+    'write between 3 and 5 personas (aim for 4), consistent with the use-case actors',
+  ),
+  competitors_count: unmarked(
+    'ideation',
+    ['competitive'],
+    rerunAgents,
+    'name at least three distinct competitors (direct, indirect or substitutes) with strengths and weaknesses',
+  ),
+  contradictions: m(
+    'critique',
+    ['red-team', 'assumption-challenger'],
+    strictQav,
+    'resolve every contradiction with a concrete resolution, or change one of the conflicting statements',
+  ),
+  critical_risks_unmitigated: m(
+    'critique',
+    ['risk-analyst'],
+    regenerate,
+    'give every critical risk a concrete mitigation and owner',
+  ),
+  challenged_assumptions_ratio: unmarked(
+    'critique',
+    ['assumption-challenger'],
+    rerunAgents,
+    'challenge every IdeaSpec assumption, quoting its statement, with a test that could falsify it',
+  ),
+  traceability: m(
+    'prd',
+    ['trace-matrix', 'story-cutter'],
+    rerunAgents,
+    'give every requirement at least one story and one test in the RTM',
+  ),
+  acceptance_criteria_coverage: m(
+    'prd',
+    ['story-cutter'],
+    rerunAgents,
+    'write Given/When/Then acceptance criteria for every story',
+  ),
+  nfr_count: m(
+    'prd',
+    ['nfrs'],
+    rerunAgents,
+    'cover performance, security, privacy, accessibility, availability, scalability, observability and compliance',
+  ),
+  viability_score: m(
+    'bizdev',
+    ['unit-economics', 'pricing', 'gtm'],
+    regenerate,
+    'rework pricing and channels until LTV/CAC ≥ 3, gross margin ≥ 60% and payback ≤ 12 months',
+  ),
+  ltv_cac_ratio: unmarked(
+    'bizdev',
+    ['unit-economics', 'pricing', 'gtm'],
+    regenerate,
+    'raise price or margin, cut churn or choose cheaper channels until lifetime value is at least three times CAC',
+  ),
+  payback_months: unmarked(
+    'bizdev',
+    ['unit-economics', 'pricing'],
+    regenerate,
+    'lower CAC or raise monthly gross profit per account so that acquisition cost is earned back sooner',
+  ),
+  gtm_channels_count: unmarked(
+    'bizdev',
+    ['gtm'],
+    rerunAgents,
+    'plan at least two distinct acquisition channels, each with its CAC and rationale',
+  ),
+  api_coverage: m(
+    'architecture',
+    ['api-spec'],
+    rerunAgents,
+    'add endpoints so that every user story is served by at least one',
+  ),
+  adr_count: m(
+    'architecture',
+    ['adr'],
+    rerunAgents,
+    'write an ADR for every decision that is expensive to reverse (at least three)',
+  ),
+  components_count: m(
+    'architecture',
+    ['system-design'],
+    rerunAgents,
+    'split the system into components with clear responsibilities',
+  ),
+  build_plan_coverage: m(
+    'build',
+    ['build-planner'],
+    rerunAgents,
+    'assign every user story to a build module',
+  ),
+  ci_stages: m(
+    'build',
+    ['ci-designer'],
+    rerunAgents,
+    'add install, lint, test, security, build and preview stages',
+  ),
+  scaffold_valid: unmarked(
+    'build',
+    ['scaffolder'],
+    rerunAgents,
+    'give every file one relative path inside the repository and define the build and test scripts',
+  ),
+  critical_cves: m(
+    'security',
+    ['sca'],
+    rescan,
+    'upgrade or override every dependency with a critical CVE, then re-scan',
+  ),
+  secrets: m(
+    'security',
+    ['secrets'],
+    rescan,
+    'remove and rotate every committed secret, load it from the secret manager, then re-scan',
+  ),
+  critical_sast: m('security', ['sast'], rescan, 'fix every critical static-analysis finding, then re-scan'),
+  high_findings_unmitigated: m(
+    'security',
+    ['dast', 'sca', 'sast', 'iac', 'container', 'privacy', 'supply-chain', 'threat-model'],
+    rescan,
+    'fix or mitigate every open high or critical finding, then re-scan',
+  ),
+  threat_model_coverage: m(
+    'security',
+    ['threat-model'],
+    rerunAgents,
+    'add a mitigated threat for every architecture component',
+  ),
+  critical_iac: unmarked(
+    'security',
+    ['iac'],
+    rescan,
+    'fix every critical infrastructure-as-code misconfiguration, then re-scan',
+  ),
+  high_cves: unmarked(
+    'security',
+    ['sca'],
+    rescan,
+    'upgrade or replace dependencies with high-severity CVEs, then re-scan',
+  ),
+  unprotected_pii: unmarked(
+    'security',
+    ['privacy'],
+    rescan,
+    'record a lawful basis and retention for every personal-data field and close open high privacy findings',
+  ),
+  sbom: unmarked(
+    'security',
+    ['supply-chain'],
+    rescan,
+    'generate a CycloneDX SBOM that lists every dependency with version, license and purl',
+  ),
+  stories_done_ratio: m('story-loop', ['refiner'], regenerate, 'unblock and finish the remaining stories'),
+  acceptance_pass_ratio: m(
+    'story-loop',
+    ['acceptance', 'refiner'],
+    regenerate,
+    'fix the failing acceptance criteria and run them again',
+  ),
+  open_stories: unmarked(
+    'story-loop',
+    ['refiner'],
+    regenerate,
+    'finish every story still to do or in progress, or mark it blocked with the reason',
+  ),
+  test_coverage: m(
+    'qa',
+    ['coverage-analyst', 'test-planner'],
+    rerunAgents,
+    'add tests for the least covered modules',
+  ),
+  e2e_flows_covered: m('qa', ['e2e-designer'], rerunAgents, 'add an end-to-end test for every UX flow'),
+  perf_budget_met: m(
+    'qa',
+    ['perf-analyst'],
+    regenerate,
+    'optimise the slow path until every budget is met, then measure again',
+  ),
+  test_pass_rate: unmarked(
+    'qa',
+    [],
+    regenerate,
+    'the failing tests are the acceptance runs of the story loop: fix the code there and run them again',
+  ),
+  a11y_violations_critical: m(
+    'aesthetic',
+    ['a11y-auditor'],
+    regenerate,
+    'fix every critical accessibility violation and re-test',
+  ),
+  wcag_level_aa: m(
+    'aesthetic',
+    ['a11y-auditor'],
+    regenerate,
+    'fix every open level A and AA finding and re-test',
+  ),
+  brand_consistency: m(
+    'aesthetic',
+    ['brand-consistency'],
+    regenerate,
+    'apply one button style, the type scale and the brand voice on every screen',
+  ),
+  high_ui_issues: unmarked(
+    'aesthetic',
+    ['ui-auditor'],
+    regenerate,
+    'fix the high-severity UI issues on each screen and audit it again',
+  ),
+  release_notes_complete: m(
+    'release',
+    ['release-notes'],
+    regenerate,
+    'add highlights and list every shipped must-have story under a feature',
+  ),
+  dossier_sections: m(
+    'release',
+    ['dossier-compiler'],
+    rerunAgents,
+    'index every required artifact type into its dossier section',
+  ),
+  rollback_plan: unmarked(
+    'release',
+    ['deploy-planner'],
+    regenerate,
+    'state the triggers that abort the rollout and the steps that restore the previous version',
+  ),
+  cohort_size: m(
+    'beta',
+    ['cohort-planner'],
+    regenerate,
+    'size the cohorts so the beta can show patterns (25+ accounts per persona)',
+  ),
+  telemetry_events: m(
+    'beta',
+    ['telemetry-designer'],
+    rerunAgents,
+    'add activation, per-feature and error events',
+  ),
+  feedback_channels_count: unmarked(
+    'beta',
+    ['feedback-analyst'],
+    rerunAgents,
+    'collect feedback through at least two distinct channels, such as in-app, interviews and support',
+  ),
+};
+
+const SUFFIX = /_(max|min|required|range)$/;
+
+/** Finds the rubric in a failure reason: "contradictions_max exceeded (2 > 0)" → contradictions. */
+export function parseRubric(reason: string): { rubric: string; metric: string } | undefined {
+  for (const token of reason.toLowerCase().match(/[a-z][a-z0-9_]*/g) ?? []) {
+    const metric = token.replace(SUFFIX, '');
+    if (Object.hasOwn(METRICS, metric)) return { rubric: token, metric };
+  }
+  return undefined;
+}
+
+export interface FixPlan {
+  /** As found in the reason (`personas_count_range`), or the whole reason when unknown. */
+  rubric: string;
+  metric: string | undefined;
+  phase: string | undefined;
+  strategy: FixStrategy;
+  agents: readonly string[];
+  hints: string[];
+}
+
+export function fixPlanFor(failedRubric: string): FixPlan {
+  const parsed = parseRubric(failedRubric);
+  if (parsed === undefined) {
+    return {
+      rubric: failedRubric,
+      metric: undefined,
+      phase: undefined,
+      strategy: regenerate,
+      agents: [],
+      hints: [
+        `fix:${failedRubric.trim()}: the gate failed for this reason; correct the output so that it no longer applies`,
+      ],
+    };
+  }
+  const info = METRICS[parsed.metric]!;
+  return {
+    rubric: parsed.rubric,
+    metric: parsed.metric,
+    phase: info.phase,
+    strategy: info.strategy,
+    agents: info.agents,
+    hints: [`fix:${parsed.rubric}: ${info.advice}`],
+  };
+}
+
+/** The hints for the agents re-run after `failedRubric` failed. */
+export function fixHintsFor(failedRubric: string): string[] {
+  return fixPlanFor(failedRubric).hints;
+}

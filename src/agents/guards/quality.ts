@@ -1,0 +1,194 @@
+import type { ArtifactView } from '../../core/agent.ts';
+import { AccessibilityReport, BrandReport, UiAudit } from '../aesthetic/schemas.ts';
+import { BetaPlan, FeedbackPlan, TelemetryPlan } from '../beta/schemas.ts';
+import { UserStories, UxFlows } from '../prd/schemas.ts';
+import { CoverageReport, E2eSuite, PerfReport } from '../qa/schemas.ts';
+import { DeployPlan, ReleaseDossier, ReleaseNotes } from '../release/schemas.ts';
+import { findAllArtifacts, findArtifact } from '../shared/artifacts.ts';
+import { RefinedStories } from '../story-loop/schemas.ts';
+import { acceptanceResults } from './engineering.ts';
+import {
+  defineGuard,
+  distinctCount,
+  type GuardFinding,
+  idOf,
+  missing,
+  NO_EVIDENCE_COUNT,
+  ratio,
+} from './guard.ts';
+
+/** Guards of the quality and launch phases: qa, aesthetic, release, beta. */
+
+export const qaGuard = defineGuard({
+  phase: 'qa',
+  metrics: ['test_coverage', 'e2e_flows_covered', 'perf_budget_met', 'test_pass_rate'],
+  measure(artifacts, findings) {
+    const coverage = findArtifact(artifacts, 'CoverageReport', CoverageReport);
+    const flows = findArtifact(artifacts, 'UxFlows', UxFlows)?.flows;
+    const suite = findArtifact(artifacts, 'E2eSuite', E2eSuite);
+    const perf = findArtifact(artifacts, 'PerfReport', PerfReport);
+    if (coverage === undefined) missing(findings, 'CoverageReport', 'coverage cannot be read');
+    if (flows === undefined)
+      missing(findings, 'UxFlows', 'end-to-end coverage is measured against the UX flows');
+    if (suite === undefined) missing(findings, 'E2eSuite', 'no end-to-end tests');
+    if (perf === undefined) missing(findings, 'PerfReport', 'no performance measurements');
+    const tested = new Set(suite?.flows.map((f) => f.uxFlowId) ?? []);
+    const covered = (flows ?? []).filter((f) => tested.has(f.id));
+    for (const f of flows ?? [])
+      if (!tested.has(f.id))
+        findings.push({ severity: 'warning', message: `UX flow ${f.id} has no end-to-end test` });
+    const over = (perf?.budgets ?? []).filter((b) => b.measured > b.target);
+    for (const b of over)
+      findings.push({
+        severity: 'error',
+        message: `budget exceeded: ${b.name} ${b.measured}${b.unit} > ${b.target}${b.unit}`,
+      });
+    return {
+      test_coverage: coverage?.lines ?? 0,
+      e2e_flows_covered: ratio(covered.length, flows?.length ?? 0),
+      perf_budget_met: perf !== undefined && perf.budgets.length > 0 && over.length === 0,
+      test_pass_rate: testPassRate(artifacts, findings),
+    };
+  },
+});
+
+/**
+ * Share of executed tests that passed. The only test results the artifacts record are the story loop's
+ * acceptance runs (QA's own artifacts hold plans, coverage and budgets), merged over shards with the
+ * latest result per criterion winning. Unlike acceptance_pass_ratio, a criterion never run is not in
+ * the denominator: this is the pass rate of what ran.
+ */
+function testPassRate(artifacts: readonly ArtifactView[], findings: GuardFinding[]): number {
+  const results = [...acceptanceResults(artifacts).values()];
+  if (results.length === 0) missing(findings, 'AcceptanceReport', 'no executed tests to count');
+  const failed = results.filter((r) => !r.passed);
+  for (const r of failed)
+    findings.push({
+      severity: 'warning',
+      message: `test ${r.testId} (${r.criterionId}) failed: ${r.evidence}`,
+    });
+  return ratio(results.length - failed.length, results.length);
+}
+
+export const aestheticGuard = defineGuard({
+  phase: 'aesthetic',
+  metrics: ['a11y_violations_critical', 'wcag_level_aa', 'brand_consistency', 'high_ui_issues'],
+  measure(artifacts, findings) {
+    const a11y = findArtifact(artifacts, 'AccessibilityReport', AccessibilityReport);
+    const brand = findArtifact(artifacts, 'BrandReport', BrandReport);
+    const ui = findArtifact(artifacts, 'UiAudit', UiAudit);
+    if (a11y === undefined) missing(findings, 'AccessibilityReport', 'WCAG conformance cannot be shown');
+    if (brand === undefined) missing(findings, 'BrandReport', 'brand checks cannot be counted');
+    if (ui === undefined) missing(findings, 'UiAudit', 'UI issues cannot be counted');
+    const high = (ui?.screens ?? []).flatMap((screen) =>
+      screen.issues.filter((i) => i.severity === 'high').map((i) => ({ screen: screen.name, ...i })),
+    );
+    for (const i of high)
+      findings.push({
+        severity: 'warning',
+        message: `high UI issue on ${i.screen}: ${i.description}`,
+        artifactId: idOf(artifacts, 'UiAudit'),
+      });
+    const open = (a11y?.findings ?? []).filter((f) => f.status === 'open');
+    const critical = open.filter((f) => f.impact === 'critical');
+    const blockingAa = open.filter((f) => f.level === 'A' || f.level === 'AA');
+    for (const f of blockingAa)
+      findings.push({
+        severity: 'error',
+        message: `WCAG ${f.criterion} (${f.level}, ${f.impact}) open on ${f.screen}: ${f.description}`,
+      });
+    const checks = brand?.checks ?? [];
+    return {
+      a11y_violations_critical: critical.length,
+      wcag_level_aa: a11y !== undefined && blockingAa.length === 0,
+      brand_consistency: ratio(checks.filter((c) => c.passed).length, checks.length),
+      high_ui_issues: ui === undefined ? NO_EVIDENCE_COUNT : high.length,
+    };
+  },
+});
+
+function notesComplete(artifacts: readonly ArtifactView[], findings: GuardFinding[]): boolean {
+  const notes = findArtifact(artifacts, 'ReleaseNotes', ReleaseNotes);
+  if (notes === undefined) {
+    missing(findings, 'ReleaseNotes', 'nothing to check');
+    return false;
+  }
+  const problems: string[] = [];
+  if (notes.summary.trim() === '') problems.push('empty summary');
+  if (notes.highlights.length === 0) problems.push('no highlights');
+  if (notes.features.length === 0) problems.push('no features');
+  const stories = findArtifact(artifacts, 'UserStories', UserStories)?.stories ?? [];
+  const refined = findAllArtifacts(artifacts, 'RefinedStories', RefinedStories).flatMap(
+    (a) => a.content.stories,
+  );
+  const shipped =
+    refined.length === 0
+      ? undefined
+      : new Set(refined.filter((s) => s.status === 'done').map((s) => s.userStoryId));
+  const listed = new Set(notes.features.flatMap((f) => f.storyIds));
+  const unlisted = stories.filter(
+    (s) => s.priority === 'must' && (shipped?.has(s.id) ?? true) && !listed.has(s.id),
+  );
+  if (unlisted.length > 0)
+    problems.push(`shipped must-have stories not listed: ${unlisted.map((s) => s.id).join(', ')}`);
+  for (const p of problems) findings.push({ severity: 'error', message: `release notes incomplete: ${p}` });
+  return problems.length === 0;
+}
+
+export const releaseGuard = defineGuard({
+  phase: 'release',
+  metrics: ['release_notes_complete', 'dossier_sections', 'rollback_plan'],
+  measure(artifacts, findings) {
+    const dossier = findArtifact(artifacts, 'ReleaseDossier', ReleaseDossier);
+    if (dossier === undefined) missing(findings, 'ReleaseDossier', 'no sections to count');
+    // With upstream artifacts at hand, a section counts only if it points at an artifact that exists.
+    const known = new Set(artifacts.map((a) => a.id));
+    const verify = artifacts.some((a) => a.phase !== 'release');
+    const sections = (dossier?.sections ?? []).filter((s) =>
+      s.artifactIds.some((id) => !verify || known.has(id)),
+    );
+    for (const m of dossier?.missing ?? [])
+      findings.push({ severity: 'info', message: `dossier lacks ${m}` });
+    return {
+      release_notes_complete: notesComplete(artifacts, findings),
+      dossier_sections: sections.length,
+      rollback_plan: rollbackPlanned(artifacts, findings),
+    };
+  },
+});
+
+/** The DeployPlan says when to roll back and how: at least one trigger and one step, not blank. */
+function rollbackPlanned(artifacts: readonly ArtifactView[], findings: GuardFinding[]): boolean {
+  const plan = findArtifact(artifacts, 'DeployPlan', DeployPlan);
+  if (plan === undefined) {
+    missing(findings, 'DeployPlan', 'it carries the rollback plan');
+    return false;
+  }
+  const filled = (list: readonly string[]) => list.some((x) => x.trim() !== '');
+  const ok = filled(plan.rollback.triggers) && filled(plan.rollback.steps);
+  if (!ok)
+    findings.push({
+      severity: 'error',
+      message: 'the rollback plan lacks a trigger or a step',
+      artifactId: idOf(artifacts, 'DeployPlan'),
+    });
+  return ok;
+}
+
+export const betaGuard = defineGuard({
+  phase: 'beta',
+  metrics: ['cohort_size', 'telemetry_events', 'feedback_channels_count'],
+  measure(artifacts, findings) {
+    const plan = findArtifact(artifacts, 'BetaPlan', BetaPlan);
+    const telemetry = findArtifact(artifacts, 'TelemetryPlan', TelemetryPlan);
+    const feedback = findArtifact(artifacts, 'FeedbackPlan', FeedbackPlan);
+    if (plan === undefined) missing(findings, 'BetaPlan', 'no cohorts to count');
+    if (telemetry === undefined) missing(findings, 'TelemetryPlan', 'no events to count');
+    if (feedback === undefined) missing(findings, 'FeedbackPlan', 'no feedback channels to count');
+    return {
+      cohort_size: (plan?.cohorts ?? []).reduce((sum, c) => sum + c.size, 0),
+      telemetry_events: new Set(telemetry?.events.map((e) => e.name) ?? []).size,
+      feedback_channels_count: distinctCount(feedback?.channels ?? []),
+    };
+  },
+});

@@ -1,0 +1,177 @@
+import type { AgentInput } from '../../core/agent.ts';
+import { AccessibilityReport } from '../aesthetic/schemas.ts';
+import { storiesOf, useCasesOf } from '../prd/derive.ts';
+import { NFRs } from '../prd/schemas.ts';
+import { SECURITY_REPORT_TYPES } from '../security/schemas.ts';
+import { readAllArtifacts, readArtifact } from '../shared/artifacts.ts';
+import { metricMode } from '../shared/defects.ts';
+import { defineAgent } from '../shared/define.ts';
+import { profileIdea } from '../shared/profile.ts';
+import { ScanReport } from '../shared/schemas.ts';
+import { RefinedStories } from '../story-loop/schemas.ts';
+import { DeployPlan, ReleaseDossier, ReleaseNotes } from './schemas.ts';
+
+export const RELEASE_VERSION = '1.0.0';
+
+/** What the release dossier must hold, by section (requirements: product, code, security, quality, deployment). */
+export const DOSSIER_SECTIONS: readonly { name: string; types: readonly string[] }[] = [
+  { name: 'product', types: ['PRD', 'UserStories', 'RTM', 'NFRs'] },
+  { name: 'architecture', types: ['ArchitectureSpec', 'ApiSpec', 'DataModel', 'ADRs'] },
+  { name: 'code', types: ['RepoScaffold', 'BuildPlan', 'CiPipeline', 'RefinedStories'] },
+  { name: 'tests', types: ['TestPlan', 'CoverageReport', 'E2eSuite', 'AcceptanceReport'] },
+  { name: 'security', types: [...SECURITY_REPORT_TYPES, 'ThreatModel'] },
+  { name: 'quality', types: ['PerfReport', 'AccessibilityReport', 'UiAudit', 'BrandReport'] },
+  { name: 'release', types: ['ReleaseNotes', 'DeployPlan'] },
+];
+
+const ALL_TYPES = DOSSIER_SECTIONS.flatMap((s) => s.types);
+
+function doneStoryIds(input: AgentInput): Set<string> | undefined {
+  const refined = readAllArtifacts(input, 'RefinedStories', RefinedStories).flatMap((r) => r.stories);
+  if (refined.length === 0) return undefined;
+  return new Set(refined.filter((s) => s.status === 'done').map((s) => s.userStoryId));
+}
+
+function securityFixes(input: AgentInput): string[] {
+  return SECURITY_REPORT_TYPES.flatMap((type) => readArtifact(input, type, ScanReport)?.findings ?? [])
+    .filter((f) => f.status === 'fixed')
+    .map((f) => `Security: ${f.title} (${f.cve ?? f.cwe ?? f.id}).`);
+}
+
+export const releaseNotes = defineAgent({
+  id: 'release.release-notes',
+  purpose: 'Release notes: highlights, features by story, fixes, known issues and upgrade notes.',
+  reads: [
+    'PRD',
+    'UserStories',
+    'RefinedStories',
+    'AcceptanceReport',
+    ...SECURITY_REPORT_TYPES,
+    'AccessibilityReport',
+    'NFRs',
+  ],
+  produces: 'ReleaseNotes',
+  tools: ['changelog'],
+  role: 'You are a technical writer. Release notes tell users what changed for them, in their words, and are honest about known issues.',
+  task: 'Write the release notes for the first release of the idea.',
+  rules: [
+    'List every shipped user story under a feature; blocked stories go to known issues.',
+    'Version is semver.',
+  ],
+  outputSchema: ReleaseNotes,
+  offline(input) {
+    const p = profileIdea(input.idea);
+    const done = doneStoryIds(input);
+    const stories = storiesOf(input, p).filter((s) => done === undefined || done.has(s.id));
+    const broken = metricMode(input, 'release_notes_complete').broken;
+    const features = useCasesOf(input, p)
+      .map((uc) => ({
+        title: uc.title,
+        storyIds: stories.filter((s) => s.useCaseId === uc.id).map((s) => s.id),
+      }))
+      .filter((f) => f.storyIds.length > 0);
+    const a11y = readArtifact(input, 'AccessibilityReport', AccessibilityReport);
+    const blocked = storiesOf(input, p).filter((s) => done !== undefined && !done.has(s.id));
+    return {
+      version: RELEASE_VERSION,
+      title: `${p.title} ${RELEASE_VERSION}`,
+      summary: `The first release of ${p.title} for ${p.audience}: ${features.length} features, from ${features[0]?.title.toLowerCase() ?? p.subject} onwards.`,
+      highlights: broken ? [] : features.slice(0, 3).map((f) => f.title),
+      features: broken ? features.slice(0, 1) : features,
+      fixes: [
+        ...securityFixes(input),
+        ...(a11y?.findings
+          .filter((f) => f.status === 'fixed')
+          .map((f) => `Accessibility: ${f.description} (WCAG ${f.criterion}).`) ?? []),
+      ],
+      knownIssues: [
+        ...blocked.map((s) => `Not yet available: ${s.title} (${s.id}).`),
+        ...(a11y?.findings
+          .filter((f) => f.status === 'open')
+          .map((f) => `${f.description} (WCAG ${f.criterion}, level ${f.level}).`) ?? []),
+      ],
+      upgradeNotes: [
+        'First release: no upgrade steps.',
+        `Performance target: ${readArtifact(input, 'NFRs', NFRs)?.nfrs[0]?.target ?? 'p95 < 300 ms'}.`,
+      ],
+    };
+  },
+});
+
+export const dossierCompiler = defineAgent({
+  id: 'release.dossier-compiler',
+  purpose: 'Compile the release dossier index: every required artifact by section, and what is missing.',
+  reads: ALL_TYPES,
+  produces: 'ReleaseDossier',
+  tools: ['dossier-compile', 'sign-artifact'],
+  role: 'You are a release manager assembling the evidence for a go-live review. You list what exists and never paper over what is missing.',
+  task: 'Index the artifacts of the run into the release dossier sections.',
+  rules: ['`artifactIds` are ids of artifacts given above; list missing artifact types in `missing`.'],
+  artifactDetail: 'index',
+  outputSchema: ReleaseDossier,
+  offline(input) {
+    const broken = metricMode(input, 'dossier_sections').broken;
+    const sections = DOSSIER_SECTIONS.map((s) => {
+      const present = s.types.filter((t) => (input.artifacts[t] ?? []).length > 0);
+      return {
+        name: s.name,
+        artifactTypes: present,
+        artifactIds: present.flatMap((t) => (input.artifacts[t] ?? []).map((v) => v.id)),
+      };
+    });
+    const kept = broken ? sections.slice(0, 2) : sections;
+    return {
+      version: RELEASE_VERSION,
+      sections: kept,
+      missing: ALL_TYPES.filter((t) => !kept.some((s) => s.artifactTypes.includes(t))),
+    };
+  },
+});
+
+export const deployPlanner = defineAgent({
+  id: 'release.deploy-planner',
+  purpose: 'Deployment plan: environments, canary stages with abort rules, rollback.',
+  reads: ['ArchitectureSpec', 'NFRs', 'CiPipeline', 'PerfReport', 'RepoScaffold'],
+  produces: 'DeployPlan',
+  role: 'You are a site reliability engineer. Every deployment is a canary with automatic abort on the NFR signals, and every step can be rolled back.',
+  task: 'Plan the production deployment of the first release of the idea.',
+  rules: [
+    'Abort conditions come from the NFR targets.',
+    'Rollback steps are executable commands or runbook steps.',
+  ],
+  outputSchema: DeployPlan,
+  offline(input) {
+    const p = profileIdea(input.idea);
+    const nfrs = readArtifact(input, 'NFRs', NFRs)?.nfrs ?? [];
+    const latency = nfrs.find((n) => n.category === 'performance')?.target ?? 'p95 < 300 ms';
+    return {
+      strategy: 'canary',
+      environments: ['staging', 'production'],
+      steps: [
+        'Run database migrations (expand phase only)',
+        `Deploy ${p.slug} image to staging and run smoke e2e`,
+        'Start the production canary',
+        'Promote after the last stage',
+      ],
+      canary: {
+        stages: [
+          { percent: 5, minutes: 30 },
+          { percent: 25, minutes: 60 },
+          { percent: 100, minutes: 60 },
+        ],
+        abortOn: [`Latency above target (${latency})`, 'Error rate above 1%', 'Any failed health check'],
+      },
+      rollback: {
+        triggers: ['Abort condition met', 'On-call decision'],
+        steps: [
+          'Route 100% of traffic to the previous image',
+          'Keep the expanded schema (backward compatible)',
+          'Open an incident with the canary metrics',
+        ],
+      },
+      owner: 'on-call',
+    };
+  },
+});
+
+export const releaseAgents = [releaseNotes, dossierCompiler, deployPlanner] as const;

@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { PHASE_STAGES } from '../phases.ts';
+import { BudgetsSchema, UsageSchema } from './budgets.ts';
+import {
+  AgentIdSchema,
+  ErrorSummarySchema,
+  IdSchema,
+  NonNegativeIntSchema,
+  PositiveIntSchema,
+  TimestampSchema,
+  UnitIntervalSchema,
+} from './common.ts';
+import { phaseEvent, taskEvent } from './event-envelope.ts';
+import { RETRY_STRATEGIES } from './task-events.ts';
+
+/** `attempt` in phase events is the gate attempt (1-based), not a task attempt. */
+const attempt = PositiveIntSchema;
+
+export const PhaseStartedEvent = phaseEvent(
+  'phase.started',
+  z.strictObject({
+    attempt,
+    agents: z.array(AgentIdSchema),
+    budgets: BudgetsSchema,
+    timeboxMs: NonNegativeIntSchema,
+  }),
+);
+
+/** Throttled roll-up of task heartbeats (heartbeats themselves are not events; see heartbeat.ts). */
+export const PhaseProgressEvent = phaseEvent(
+  'phase.progress',
+  z.strictObject({
+    attempt,
+    stage: z.enum(PHASE_STAGES),
+    pct: z.number().min(0).max(100),
+    tasksDone: NonNegativeIntSchema,
+    tasksTotal: NonNegativeIntSchema,
+    eta: TimestampSchema.optional(),
+    usage: UsageSchema.optional(),
+  }),
+);
+
+export const PhaseAgentCompleteEvent = phaseEvent(
+  'phase.agent.complete',
+  z.strictObject({
+    attempt,
+    agentId: AgentIdSchema,
+    taskId: IdSchema,
+    model: z.string().min(1).describe('<provider>:<model> that produced the output.'),
+    artifactIds: z.array(IdSchema),
+    durationMs: NonNegativeIntSchema,
+    usage: UsageSchema,
+  }),
+);
+
+export const PhaseReadyEvent = phaseEvent(
+  'phase.ready',
+  z.strictObject({ attempt, evidencePackId: IdSchema }),
+);
+
+export const PhaseGatePassedEvent = phaseEvent(
+  'phase.gate.passed',
+  z.strictObject({
+    attempt,
+    score: UnitIntervalSchema,
+    evidencePackId: IdSchema,
+    waiversApplied: z.array(IdSchema),
+  }),
+);
+
+export const PhaseGateFailedEvent = phaseEvent(
+  'phase.gate.failed',
+  z.strictObject({
+    attempt,
+    score: UnitIntervalSchema,
+    evidencePackId: IdSchema,
+    reasons: z.array(z.string()).min(1),
+    failedRubrics: z.array(z.string()),
+    hints: z.array(z.string()),
+    /** False when this was the last allowed attempt (max_gate_attempts). */
+    willRetry: z.boolean(),
+  }),
+);
+
+/** A task of the phase missed `stall_threshold_heartbeats` heartbeats; the envelope names the task. */
+export const PhaseStalledEvent = taskEvent(
+  'phase.stalled',
+  z.strictObject({
+    taskAttempt: PositiveIntSchema,
+    missedHeartbeats: PositiveIntSchema,
+    lastHeartbeatAt: TimestampSchema.nullable(),
+    strategy: z.enum(RETRY_STRATEGIES).describe('The unsticker strategy the supervisor chose.'),
+  }),
+);
+
+export const PhaseErrorEvent = phaseEvent(
+  'phase.error',
+  z.strictObject({
+    attempt,
+    stage: z.enum(PHASE_STAGES),
+    error: ErrorSummarySchema,
+    willRetry: z.boolean(),
+  }),
+);
+
+export const PhaseCompleteEvent = phaseEvent(
+  'phase.complete',
+  z.strictObject({
+    attempts: PositiveIntSchema.describe('Gate attempts it took.'),
+    outcome: z.enum(['passed', 'failed', 'skipped']),
+    durationMs: NonNegativeIntSchema,
+    usage: UsageSchema,
+    evidencePackId: IdSchema.optional(),
+  }),
+);
+
+export const PhasePausedEvent = phaseEvent(
+  'phase.paused',
+  z.strictObject({
+    attempt,
+    reason: z.enum(['signal', 'budget', 'timebox', 'run']),
+    detail: z.string().optional(),
+  }),
+);
+
+/** A failed gate sends the phase round again with auto-fix hints (loop-until-pass). */
+export const PhaseRetryEvent = phaseEvent(
+  'phase.retry',
+  z.strictObject({
+    attempt: attempt.describe('The attempt about to start.'),
+    maxAttempts: PositiveIntSchema,
+    reasons: z.array(z.string()),
+    hints: z.array(z.string()),
+  }),
+);
+
+export const PHASE_EVENTS = [
+  PhaseStartedEvent,
+  PhaseProgressEvent,
+  PhaseAgentCompleteEvent,
+  PhaseReadyEvent,
+  PhaseGatePassedEvent,
+  PhaseGateFailedEvent,
+  PhaseStalledEvent,
+  PhaseErrorEvent,
+  PhaseCompleteEvent,
+  PhasePausedEvent,
+  PhaseRetryEvent,
+] as const;
