@@ -35,6 +35,20 @@ export class RunLease {
     return row ? { runId, owner: this.#owner, epoch: row.lease_epoch } : undefined;
   }
 
+  /**
+   * Takes the lease from a holder known to be dead (its pid is gone on this host), without waiting
+   * for the lease to lapse. The epoch still increases, so the dead holder's fence is void.
+   */
+  async takeOverFrom(runId: string, deadOwner: string): Promise<StepFence | undefined> {
+    const rows = await this.#db.query<{ lease_epoch: number }>(
+      `update runs set lease_owner = $2, lease_until = clock_timestamp() + $3 * interval '1 millisecond', lease_epoch = lease_epoch + 1
+        where id = $1 and lease_owner = $4 returning lease_epoch`,
+      [runId, this.#owner, this.#ttlMs, deadOwner],
+    );
+    const row = rows[0];
+    return row ? { runId, owner: this.#owner, epoch: row.lease_epoch } : undefined;
+  }
+
   /** Extends the lease; throws LEASE_LOST if another process has taken it. */
   async renew(fence: StepFence): Promise<void> {
     const rows = await this.#db.query(
@@ -67,4 +81,11 @@ export class RunLease {
     timer.unref();
     return () => clearInterval(timer);
   }
+}
+
+/** Lease owners are `<host>:<pid>:<nonce>`; true when that process is known dead (same host, pid gone). */
+export function isOwnerDead(owner: string, thisHost: string, alive: (pid: number) => boolean): boolean {
+  const [host, pidText] = owner.split(':');
+  const pid = Number(pidText);
+  return host === thisHost && Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid);
 }

@@ -3,7 +3,9 @@ import { coerceError, ErrorClass, ErrorCode, IdeaMineError } from '../core/error
 import type { RunPlan } from '../core/schemas/run-plan.ts';
 import { hashOf } from '../core/ids.ts';
 import type { PhaseConfigSet } from '../config/load-phase-configs.ts';
-import { RunLease } from '../engine/run-lease.ts';
+import { isOwnerDead, RunLease } from '../engine/run-lease.ts';
+import { isProcessAlive } from '../storage/lock-file.ts';
+import { hostname } from 'node:os';
 import { StepRunner, type StepFence } from '../engine/steps.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
 import { getPhases, getRun, insertArtifact, insertPhases, insertRun, retryFailedPhases, setRunPlan, updatePhase, updateRun, type PhaseRecord } from '../storage/run-store.ts';
@@ -95,7 +97,11 @@ export class Orchestrator {
     const run = await this.#requireRun(runId);
     if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') return run.status;
     const lease = new RunLease(db, this.#deps.owner, this.#deps.leaseMs ?? 30_000);
-    const fence = await lease.acquire(runId);
+    let fence = await lease.acquire(runId);
+    if (!fence && run.leaseOwner && isOwnerDead(run.leaseOwner, hostname(), isProcessAlive)) {
+      this.#logger.info({ runId, deadOwner: run.leaseOwner }, 'taking over the run from a dead process');
+      fence = await lease.takeOverFrom(runId, run.leaseOwner);
+    }
     if (!fence) {
       throw new IdeaMineError(ErrorCode.conflict, `run ${runId} is being driven by ${run.leaseOwner} (lease until ${run.leaseUntil?.toISOString()})`, {
         errorClass: ErrorClass.transient,
