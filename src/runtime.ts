@@ -6,8 +6,8 @@ import { loadPhaseConfigs, type PhaseConfigSet } from './config/load-phase-confi
 import { newId } from './core/ids.ts';
 import { builtinHandlers } from './engine/handlers.ts';
 import type { TaskHandler } from './engine/worker-pool.ts';
-import { type ModelSettings, resolveModel } from './llm/model-registry.ts';
 import type { Model } from './llm/model.ts';
+import { type ModelSettings, resolveModel } from './llm/model-registry.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { writeDossier } from './observability/release-dossier.ts';
 import { AGENT_TASK, createAgentTaskHandler } from './orchestrator/agent-task.ts';
@@ -76,7 +76,10 @@ function modelSettings(options: RuntimeOptions): ModelSettings {
   };
 }
 
-export async function openRuntime(options: RuntimeOptions, logger: Logger = createLogger({ level: options.logLevel })): Promise<Runtime> {
+export async function openRuntime(
+  options: RuntimeOptions,
+  logger: Logger = createLogger({ level: options.logLevel }),
+): Promise<Runtime> {
   const settings = modelSettings(options);
   // Resolve the model before touching storage: a bad model spec is a config error, not a crash later.
   const model = resolveModel(options.model ?? 'offline', settings);

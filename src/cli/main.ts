@@ -1,8 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import type { OptionFlags } from '../config/options.ts';
 import { coerceError, ExitCode, exitCodeFor, isIdeaMineError } from '../core/errors.ts';
-import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerControlCommands } from './commands/control.ts';
+import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerInspectCommands } from './commands/inspect.ts';
 import { registerRunCommands } from './commands/run.ts';
 import { registerTasksCommand } from './commands/tasks.ts';
@@ -12,11 +12,16 @@ import { createCliContext } from './context.ts';
 /** `ideamine`: argv → options → library calls. Errors become one line on stderr and a documented exit code. */
 export function buildProgram(): Command {
   const program = new Command('ideamine')
-    .description('Turns an idea into a release: 13 gated phases of agents, run durably, every decision recorded.')
+    .description(
+      'Turns an idea into a release: 13 gated phases of agents, run durably, every decision recorded.',
+    )
     .version('0.1.0')
     .option('--home <dir>', 'data directory (default ./.ideamine, or IDEAMINE_HOME)')
     .option('--database-url <url>', 'use this Postgres instead of the embedded database (or DATABASE_URL)')
-    .option('--model <spec>', 'offline | openai:<model> | anthropic:<model> | openai-compatible:<model> (or IDEAMINE_MODEL)')
+    .option(
+      '--model <spec>',
+      'offline | openai:<model> | anthropic:<model> | openai-compatible:<model> (or IDEAMINE_MODEL)',
+    )
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
     .showHelpAfterError()
     .exitOverride();
@@ -50,7 +55,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     const e = coerceError(error);
     process.stderr.write(`error: ${e.message}\n`);
-    if (!isIdeaMineError(error) && process.env['IDEAMINE_DEBUG']) process.stderr.write(`${(error as Error).stack}\n`);
+    if (!isIdeaMineError(error) && process.env['IDEAMINE_DEBUG'])
+      process.stderr.write(`${(error as Error).stack}\n`);
     return exitCodeFor(e.code);
   }
 }

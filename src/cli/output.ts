@@ -11,8 +11,19 @@ export function printLine(text = ''): void {
 export function printTable(rows: ReadonlyArray<Record<string, unknown>>, columns: readonly string[]): void {
   const cells = rows.map((row) => columns.map((c) => formatCell(row[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] ?? '').length)));
-  printLine(columns.map((c, i) => c.toUpperCase().padEnd(widths[i] ?? 0)).join('  ').trimEnd());
-  for (const r of cells) printLine(r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  printLine(
+    columns
+      .map((c, i) => c.toUpperCase().padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
+  for (const r of cells)
+    printLine(
+      r
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
 function formatCell(value: unknown): string {

@@ -9,12 +9,25 @@ export interface ProgressPrinter {
   onEvent(event: StoredEvent): void;
 }
 
-export function createProgressPrinter(options: { json: boolean; write?: (line: string) => void }): ProgressPrinter {
+export function createProgressPrinter(options: {
+  json: boolean;
+  write?: (line: string) => void;
+}): ProgressPrinter {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   if (options.json) {
     return {
       onEvent: (e) =>
-        write(JSON.stringify({ runId: e.runId, seq: e.seq, type: e.type, phase: e.phase, taskId: e.taskId, at: e.createdAt, payload: e.payload })),
+        write(
+          JSON.stringify({
+            runId: e.runId,
+            seq: e.seq,
+            type: e.type,
+            phase: e.phase,
+            taskId: e.taskId,
+            at: e.createdAt,
+            payload: e.payload,
+          }),
+        ),
     };
   }
   const lastStage = new Map<string, string>();
@@ -41,7 +54,10 @@ function humanLine(e: StoredEvent, lastStage: Map<string, string>): string | und
       const key = `${e.phase}:${p['attempt']}:${p['stage']}:${p['tasksDone']}`;
       if (lastStage.get(e.phase ?? '') === key) return undefined;
       lastStage.set(e.phase ?? '', key);
-      const tasks = p['stage'] === 'dispatch' && Number(p['tasksDone']) > 0 ? ` ${p['tasksDone']}/${p['tasksTotal']} agents done` : '';
+      const tasks =
+        p['stage'] === 'dispatch' && Number(p['tasksDone']) > 0
+          ? ` ${p['tasksDone']}/${p['tasksTotal']} agents done`
+          : '';
       return `  ${pad(e.phase)} ${p['stage']}${tasks}${Number(p['attempt']) > 1 ? ` (gate attempt ${p['attempt']})` : ''}`;
     }
     case 'phase.gate.passed':

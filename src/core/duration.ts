@@ -15,9 +15,10 @@ export function parseDurationMs(value: string | number): number {
 
 /** Parses an ISO 8601 duration such as `PT30M`, `P1DT2H`, `PT45S`. Years and months are refused. */
 export function parseIsoDurationMs(value: string): number {
-  const match = /^P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(
-    value,
-  );
+  const match =
+    /^P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(
+      value,
+    );
   if (!match || value === 'P' || value.endsWith('T')) {
     throw invalidInput(`invalid ISO 8601 duration "${value}" (expected e.g. PT30M, P1DT2H)`);
   }

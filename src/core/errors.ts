@@ -93,7 +93,10 @@ export function isIdeaMineError(value: unknown): value is IdeaMineError {
 export function coerceError(value: unknown): IdeaMineError {
   if (value instanceof IdeaMineError) return value;
   if (value instanceof Error) {
-    return new IdeaMineError(ErrorCode.internal, value.message, { errorClass: ErrorClass.transient, cause: value });
+    return new IdeaMineError(ErrorCode.internal, value.message, {
+      errorClass: ErrorClass.transient,
+      cause: value,
+    });
   }
   return new IdeaMineError(ErrorCode.internal, String(value), { errorClass: ErrorClass.transient });
 }

@@ -30,16 +30,23 @@ export interface DiagSleepResult {
 
 export async function diagSleep(ctx: TaskContext): Promise<DiagSleepResult> {
   const parsed = diagSleepInput.safeParse(ctx.task.input ?? {});
-  if (!parsed.success) throw invalidInput(`diag.sleep input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw invalidInput(
+      `diag.sleep input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   const input = parsed.data;
   const resumedFromMs = readElapsed(ctx.checkpoint?.data);
   let elapsed = resumedFromMs;
   let lastCheckpointAt = elapsed;
   let checkpoints = 0;
   if (shouldFail(ctx.task.id, ctx.task.attempt, input.failureRate)) {
-    throw new IdeaMineError(ErrorCode.taskFailed, `diag.sleep injected failure (attempt ${ctx.task.attempt})`, {
-      errorClass: ErrorClass.transient,
-    });
+    throw new IdeaMineError(
+      ErrorCode.taskFailed,
+      `diag.sleep injected failure (attempt ${ctx.task.attempt})`,
+      {
+        errorClass: ErrorClass.transient,
+      },
+    );
   }
   while (elapsed < input.ms) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
@@ -47,7 +54,11 @@ export async function diagSleep(ctx: TaskContext): Promise<DiagSleepResult> {
     await sleep(slice, ctx.signal);
     elapsed += slice;
     ctx.progress({ pct: Math.round((elapsed / Math.max(1, input.ms)) * 100), etaMs: input.ms - elapsed });
-    if (input.checkpointEveryMs !== undefined && elapsed - lastCheckpointAt >= input.checkpointEveryMs && elapsed < input.ms) {
+    if (
+      input.checkpointEveryMs !== undefined &&
+      elapsed - lastCheckpointAt >= input.checkpointEveryMs &&
+      elapsed < input.ms
+    ) {
       await ctx.saveCheckpoint(`elapsed:${elapsed}`, { elapsedMs: elapsed });
       lastCheckpointAt = elapsed;
       checkpoints++;
@@ -57,7 +68,8 @@ export async function diagSleep(ctx: TaskContext): Promise<DiagSleepResult> {
 }
 
 function readElapsed(data: unknown): number {
-  if (data && typeof data === 'object' && 'elapsedMs' in data && typeof data.elapsedMs === 'number') return data.elapsedMs;
+  if (data && typeof data === 'object' && 'elapsedMs' in data && typeof data.elapsedMs === 'number')
+    return data.elapsedMs;
   return 0;
 }
 

@@ -4,17 +4,16 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../test/support/fake-clock.ts';
 import { ErrorCode } from '../core/errors.ts';
+import { appendLedger, readLedger, verifyLedger } from '../observability/ledger.ts';
 import { retryDelayMs } from '../queue/backoff.ts';
 import { SqlTaskQueue } from '../queue/sql-task-queue.ts';
 import type { Database } from '../storage/database.ts';
-import { readEvents } from '../storage/event-store.ts';
+import { appendEvents, EVENTS_CHANNEL, readEvents } from '../storage/event-store.ts';
 import { openDatabase } from '../storage/open.ts';
-import { appendLedger, readLedger, verifyLedger } from '../observability/ledger.ts';
 import { subscribeEvents } from './event-bus.ts';
 import { RunLease } from './run-lease.ts';
 import { StepRunner } from './steps.ts';
 import { TimerService } from './timers.ts';
-import { appendEvents, EVENTS_CHANNEL } from '../storage/event-store.ts';
 
 const backoff = { baseMs: 1_000, maxMs: 60_000, jitter: 0 };
 
@@ -75,7 +74,12 @@ describe('durability across a restart (PGlite data dir, injected clock)', () => 
         },
       });
     const start = clock.now();
-    await service().schedule({ key: 'wake-up', kind: 'custom', fireAt: new Date(start + 5_000), payload: { n: 1 } });
+    await service().schedule({
+      key: 'wake-up',
+      kind: 'custom',
+      fireAt: new Date(start + 5_000),
+      payload: { n: 1 },
+    });
     await service().schedule({ key: 'wake-up', kind: 'custom', fireAt: new Date(start + 9_000) }); // same key: no-op
     clock.advance(4_999);
     expect(await service().fireDue()).toBe(0);
@@ -87,7 +91,9 @@ describe('durability across a restart (PGlite data dir, injected clock)', () => 
     await reopen();
     expect(await service().fireDue()).toBe(0);
     expect(fired).toEqual(['wake-up']);
-    const tasks = await db.query<{ n: number }>(`select count(*)::int as n from tasks where type = 'from-timer'`);
+    const tasks = await db.query<{ n: number }>(
+      `select count(*)::int as n from tasks where type = 'from-timer'`,
+    );
     expect(tasks[0]?.n).toBe(1);
     expect((await service().get('wake-up'))?.state).toBe('fired');
   });
@@ -101,7 +107,9 @@ describe('durability across a restart (PGlite data dir, injected clock)', () => 
     await reopen();
     const replay = new StepRunner(db, 'run-1');
     expect(await replay.step('plan', async () => ({ calls: ++calls }))).toEqual({ calls: 1 });
-    await expect(replay.step('guard', async () => ++calls)).rejects.toMatchObject({ code: ErrorCode.determinism });
+    await expect(replay.step('guard', async () => ++calls)).rejects.toMatchObject({
+      code: ErrorCode.determinism,
+    });
     expect(calls).toBe(2);
   });
 });
@@ -133,10 +141,14 @@ describe('run lease, ledger and event bus (PGlite)', () => {
 
   it('the ledger is append-only and hash-chained', async () => {
     for (const n of [1, 2, 3]) {
-      await db.transaction((tx) => appendLedger(tx, { runId, type: 'decision', data: { n }, provenance: { by: 'test' } }));
+      await db.transaction((tx) =>
+        appendLedger(tx, { runId, type: 'decision', data: { n }, provenance: { by: 'test' } }),
+      );
     }
     expect(await verifyLedger(db, runId)).toEqual({ ok: true, entries: 3 });
-    await expect(db.query(`update ledger set data = '{"n": 9}' where run_id = $1`, [runId])).rejects.toThrow(/append-only/);
+    await expect(db.query(`update ledger set data = '{"n": 9}' where run_id = $1`, [runId])).rejects.toThrow(
+      /append-only/,
+    );
     await expect(db.query('delete from ledger')).rejects.toThrow(/append-only/);
     // Tamper behind the trigger's back: verify notices.
     await db.exec('alter table ledger disable trigger ledger_append_only');
@@ -153,7 +165,12 @@ describe('run lease, ledger and event bus (PGlite)', () => {
     const sub = await subscribeEvents(db, { runId, pollMs: 10_000 }, (e) => {
       got.push(e.type);
     });
-    await db.transaction((tx) => appendEvents(tx, db.channel(EVENTS_CHANNEL), [{ type: 'b', runId }, { type: 'c', runId }]));
+    await db.transaction((tx) =>
+      appendEvents(tx, db.channel(EVENTS_CHANNEL), [
+        { type: 'b', runId },
+        { type: 'c', runId },
+      ]),
+    );
     const deadline = Date.now() + 3_000;
     while (got.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await sub.close();

@@ -57,9 +57,13 @@ export class RunLease {
       [fence.runId, fence.owner, fence.epoch, this.#ttlMs],
     );
     if (rows.length === 0) {
-      throw new IdeaMineError(ErrorCode.leaseLost, `lost the lease on run ${fence.runId} to another process`, {
-        errorClass: ErrorClass.fatal,
-      });
+      throw new IdeaMineError(
+        ErrorCode.leaseLost,
+        `lost the lease on run ${fence.runId} to another process`,
+        {
+          errorClass: ErrorClass.fatal,
+        },
+      );
     }
   }
 
@@ -72,12 +76,15 @@ export class RunLease {
 
   /** Keeps the lease renewed until stopped; calls onLost if it cannot. */
   keepAlive(fence: StepFence, onLost: (error: unknown) => void): () => void {
-    const timer = setInterval(() => {
-      this.renew(fence).catch((error) => {
-        clearInterval(timer);
-        onLost(error);
-      });
-    }, Math.max(100, Math.floor(this.#ttlMs / 3)));
+    const timer = setInterval(
+      () => {
+        this.renew(fence).catch((error) => {
+          clearInterval(timer);
+          onLost(error);
+        });
+      },
+      Math.max(100, Math.floor(this.#ttlMs / 3)),
+    );
     timer.unref();
     return () => clearInterval(timer);
   }

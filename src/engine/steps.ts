@@ -43,7 +43,11 @@ export class StepRunner {
    * calling a model), `commit(tx, value)` writes the outcome. A crash before that commit re-runs
    * `fn`, which must therefore be idempotent (enqueue by idempotency key, for example).
    */
-  async step<T, R = T>(key: string, fn: () => Promise<T>, commit?: (tx: Queryable, value: T) => Promise<R>): Promise<R> {
+  async step<T, R = T>(
+    key: string,
+    fn: () => Promise<T>,
+    commit?: (tx: Queryable, value: T) => Promise<R>,
+  ): Promise<R> {
     const position = this.#position++;
     const recorded = await this.#db.query<{ key: string; output: { value: R } | null }>(
       'select key, output from step_results where scope = $1 and position = $2',
@@ -55,7 +59,10 @@ export class StepRunner {
         throw new IdeaMineError(
           ErrorCode.determinism,
           `non-deterministic replay in ${this.scope}: position ${position} recorded step "${hit.key}" but the code asked for "${key}"`,
-          { errorClass: ErrorClass.fatal, details: { scope: this.scope, position, recorded: hit.key, requested: key } },
+          {
+            errorClass: ErrorClass.fatal,
+            details: { scope: this.scope, position, recorded: hit.key, requested: key },
+          },
         );
       }
       return (hit.output?.value ?? undefined) as R;

@@ -1,8 +1,8 @@
 import { type Clock, systemClock } from '../core/clock.ts';
 import { coerceError } from '../core/errors.ts';
+import { type Logger, silentLogger } from '../observability/logger.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { appendEvents, EVENTS_CHANNEL } from '../storage/event-store.ts';
-import { type Logger, silentLogger } from '../observability/logger.ts';
 
 /**
  * Durable timers (invariant 7). A timer is a row; firing claims it with SKIP LOCKED and runs its
@@ -107,13 +107,23 @@ export class TimerService {
       `insert into timers (key, kind, run_id, task_id, fire_at, payload) values ($1, $2, $3, $4, $5, $6)
        on conflict (key) do update set key = excluded.key
        returning ${COLUMNS}`,
-      [timer.key, timer.kind, timer.runId ?? null, timer.taskId ?? null, timer.fireAt.toISOString(), JSON.stringify(timer.payload ?? {})],
+      [
+        timer.key,
+        timer.kind,
+        timer.runId ?? null,
+        timer.taskId ?? null,
+        timer.fireAt.toISOString(),
+        JSON.stringify(timer.payload ?? {}),
+      ],
     );
     return toTimer(rows[0] as TimerRow);
   }
 
   async cancel(key: string, tx: Queryable = this.#db): Promise<boolean> {
-    const rows = await tx.query(`update timers set state = 'cancelled' where key = $1 and state = 'pending' returning id`, [key]);
+    const rows = await tx.query(
+      `update timers set state = 'cancelled' where key = $1 and state = 'pending' returning id`,
+      [key],
+    );
     return rows.length > 0;
   }
 
@@ -136,12 +146,17 @@ export class TimerService {
         if (!row) return false;
         const timer = toTimer(row);
         await this.#handlers[timer.kind]?.(timer, tx);
-        await tx.query(`update timers set state = 'fired', fired_at = ${NOW}, attempt = attempt + 1 where id = $2`, [
-          this.#now(),
-          timer.id,
-        ]);
+        await tx.query(
+          `update timers set state = 'fired', fired_at = ${NOW}, attempt = attempt + 1 where id = $2`,
+          [this.#now(), timer.id],
+        );
         await appendEvents(tx, this.#db.channel(EVENTS_CHANNEL), [
-          { type: 'timer.fired', runId: timer.runId, taskId: timer.taskId, payload: { key: timer.key, kind: timer.kind } },
+          {
+            type: 'timer.fired',
+            runId: timer.runId,
+            taskId: timer.taskId,
+            payload: { key: timer.key, kind: timer.kind },
+          },
         ]);
         return true;
       });

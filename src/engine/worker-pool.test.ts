@@ -30,7 +30,14 @@ describe('WorkerPool (PGlite)', () => {
   });
 
   function pool(handlers: Record<string, TaskHandler>, concurrency = 4): WorkerPool {
-    const p = new WorkerPool({ queue, handlers: new Map(Object.entries(handlers)), concurrency, heartbeatMs: 200, pollMaxMs: 200, reclaimEveryMs: 200 });
+    const p = new WorkerPool({
+      queue,
+      handlers: new Map(Object.entries(handlers)),
+      concurrency,
+      heartbeatMs: 200,
+      pollMaxMs: 200,
+      reclaimEveryMs: 200,
+    });
     pools.push(p);
     return p;
   }
@@ -60,7 +67,13 @@ describe('WorkerPool (PGlite)', () => {
   });
 
   it('wakes up on enqueue without waiting for the poll interval', async () => {
-    const p = new WorkerPool({ queue, handlers: new Map([['w', async () => 1]]), concurrency: 1, pollMinMs: 5_000, pollMaxMs: 5_000 });
+    const p = new WorkerPool({
+      queue,
+      handlers: new Map([['w', async () => 1]]),
+      concurrency: 1,
+      pollMinMs: 5_000,
+      pollMaxMs: 5_000,
+    });
     pools.push(p);
     await p.start();
     await new Promise((r) => setTimeout(r, 50));
@@ -75,7 +88,13 @@ describe('WorkerPool (PGlite)', () => {
       queue,
       handlers: new Map<string, TaskHandler>([
         ['flaky', async (ctx) => (ctx.task.attempt < 2 ? Promise.reject(new Error('transient')) : 'ok')],
-        ['fatal', async () => Promise.reject(new IdeaMineError(ErrorCode.invalidInput, 'bad input', { errorClass: ErrorClass.fatal }))],
+        [
+          'fatal',
+          async () =>
+            Promise.reject(
+              new IdeaMineError(ErrorCode.invalidInput, 'bad input', { errorClass: ErrorClass.fatal }),
+            ),
+        ],
       ]),
       concurrency: 2,
       backoff: { baseMs: 10, maxMs: 10, jitter: 0 },
@@ -100,16 +119,24 @@ describe('WorkerPool (PGlite)', () => {
   });
 
   it('resumes diag.sleep from its checkpoint after its lease is lost', async () => {
-    const { task } = await queue.enqueue({ type: DIAG_SLEEP, input: { ms: 600, checkpointEveryMs: 100, sliceMs: 50 }, leaseMs: 500 });
+    const { task } = await queue.enqueue({
+      type: DIAG_SLEEP,
+      input: { ms: 600, checkpointEveryMs: 100, sliceMs: 50 },
+      leaseMs: 500,
+    });
     // First attempt: claim by hand and "die" after a checkpoint.
     const [claimed] = await queue.claim({ workerId: 'doomed', limit: 1 });
-    await queue.saveCheckpoint({ taskId: task.id, attempt: claimed!.attempt }, 'elapsed:300', { elapsedMs: 300 });
+    await queue.saveCheckpoint({ taskId: task.id, attempt: claimed!.attempt }, 'elapsed:300', {
+      elapsedMs: 300,
+    });
     const p = pool({ [DIAG_SLEEP]: diagSleep });
     await p.start();
     await until(async () => (await queue.get(task.id))?.state === 'succeeded');
     const done = await queue.get(task.id);
     expect(done?.result).toMatchObject({ resumedFromMs: 300, sleptMs: 300, attempt: 2 });
-    await expect(queue.complete({ taskId: task.id, attempt: 1 }, 'late')).rejects.toMatchObject({ code: 'STALE_ATTEMPT' });
+    await expect(queue.complete({ taskId: task.id, attempt: 1 }, 'late')).rejects.toMatchObject({
+      code: 'STALE_ATTEMPT',
+    });
   });
 
   it('graceful stop lets in-flight tasks finish; a short grace releases them without costing an attempt', async () => {

@@ -2,9 +2,9 @@ import { hostname } from 'node:os';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { coerceError, ErrorClass, ErrorCode, IdeaMineError, isIdeaMineError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
+import { type Logger, silentLogger } from '../observability/logger.ts';
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelayMs } from '../queue/backoff.ts';
 import type { Checkpoint, ClaimedTask, Fence, TaskProgress, TaskQueue } from '../queue/task-queue.ts';
-import { type Logger, silentLogger } from '../observability/logger.ts';
 
 export interface TaskContext {
   readonly task: ClaimedTask;
@@ -64,9 +64,18 @@ export interface WorkerPoolCounters {
  */
 export class WorkerPool {
   readonly workerId: string;
-  readonly counters: WorkerPoolCounters = { claimed: 0, succeeded: 0, failed: 0, staleRejected: 0, leaseLost: 0, reclaimed: 0 };
+  readonly counters: WorkerPoolCounters = {
+    claimed: 0,
+    succeeded: 0,
+    failed: 0,
+    staleRejected: 0,
+    leaseLost: 0,
+    reclaimed: 0,
+  };
   #state: WorkerPoolState = 'idle';
-  readonly #o: Required<Omit<WorkerPoolOptions, 'queues' | 'workerId'>> & { queues: readonly string[] | undefined };
+  readonly #o: Required<Omit<WorkerPoolOptions, 'queues' | 'workerId'>> & {
+    queues: readonly string[] | undefined;
+  };
   readonly #inFlight = new Map<string, InFlight>();
   #wake: (() => void) | undefined;
   #wakePending = false;
@@ -139,7 +148,9 @@ export class WorkerPool {
       f.controller.abort(new IdeaMineError(ErrorCode.cancelled, 'worker pool stopping'));
     }
     await Promise.all(
-      remaining.map((f) => this.#o.queue.release({ taskId: f.task.id, attempt: f.task.attempt }).catch(() => {})),
+      remaining.map((f) =>
+        this.#o.queue.release({ taskId: f.task.id, attempt: f.task.attempt }).catch(() => {}),
+      ),
     );
     this.#inFlight.clear();
   }
@@ -197,7 +208,13 @@ export class WorkerPool {
   #execute(task: ClaimedTask): void {
     this.counters.claimed++;
     const controller = new AbortController();
-    const flight: InFlight = { task, controller, progress: undefined, leaseLost: false, done: Promise.resolve() };
+    const flight: InFlight = {
+      task,
+      controller,
+      progress: undefined,
+      leaseLost: false,
+      done: Promise.resolve(),
+    };
     this.#inFlight.set(task.id, flight);
     flight.done = this.#runHandler(flight).finally(() => {
       if (this.#inFlight.get(task.id) === flight) this.#inFlight.delete(task.id);
@@ -243,10 +260,17 @@ export class WorkerPool {
     this.counters.failed++;
     const delay = retryDelayMs(fence.attempt, error, this.#o.backoff);
     try {
-      await this.#withStorageRetry(() => this.#o.queue.fail(fence, { error: error.toJSON(), retryDelayMs: delay }));
+      await this.#withStorageRetry(() =>
+        this.#o.queue.fail(fence, { error: error.toJSON(), retryDelayMs: delay }),
+      );
     } catch (failError) {
-      if (isIdeaMineError(failError) && failError.code === ErrorCode.staleAttempt) this.counters.staleRejected++;
-      else this.#o.logger.error({ err: coerceError(failError).message, taskId: fence.taskId }, 'could not record failure');
+      if (isIdeaMineError(failError) && failError.code === ErrorCode.staleAttempt)
+        this.counters.staleRejected++;
+      else
+        this.#o.logger.error(
+          { err: coerceError(failError).message, taskId: fence.taskId },
+          'could not record failure',
+        );
     }
   }
 
@@ -268,14 +292,20 @@ export class WorkerPool {
     if (flights.length === 0) return;
     try {
       const lost = await this.#o.queue.heartbeat(
-        flights.map((f) => ({ taskId: f.task.id, attempt: f.task.attempt, ...(f.progress ? { progress: f.progress } : {}) })),
+        flights.map((f) => ({
+          taskId: f.task.id,
+          attempt: f.task.attempt,
+          ...(f.progress ? { progress: f.progress } : {}),
+        })),
       );
       for (const fence of lost) {
         const flight = this.#inFlight.get(fence.taskId);
         if (!flight || flight.task.attempt !== fence.attempt) continue;
         flight.leaseLost = true;
         this.counters.leaseLost++;
-        flight.controller.abort(new IdeaMineError(ErrorCode.leaseLost, `lease lost for task ${fence.taskId}`));
+        flight.controller.abort(
+          new IdeaMineError(ErrorCode.leaseLost, `lease lost for task ${fence.taskId}`),
+        );
         this.#inFlight.delete(fence.taskId);
         this.#signalWake();
       }

@@ -41,7 +41,9 @@ interface LedgerRow extends Record<string, unknown> {
 const LEDGER_LOCK = 7_270_002;
 
 function entryHash(prevHash: string | null, e: LedgerAppend): string {
-  return sha256(canonicalJson({ prevHash, runId: e.runId, type: e.type, data: e.data, provenance: e.provenance }));
+  return sha256(
+    canonicalJson({ prevHash, runId: e.runId, type: e.type, data: e.data, provenance: e.provenance }),
+  );
 }
 
 function toEntry(row: LedgerRow): LedgerEntry {
@@ -60,7 +62,10 @@ function toEntry(row: LedgerRow): LedgerEntry {
 
 /** Appends one entry; must run inside a transaction (the advisory lock serialises a run's chain). */
 export async function appendLedger(tx: Queryable, entry: LedgerAppend): Promise<LedgerEntry> {
-  await tx.query('select pg_advisory_xact_lock($1, hashtext(coalesce($2::text, \'\')))', [LEDGER_LOCK, entry.runId]);
+  await tx.query("select pg_advisory_xact_lock($1, hashtext(coalesce($2::text, '')))", [
+    LEDGER_LOCK,
+    entry.runId,
+  ]);
   const last = await tx.query<{ hash: string }>(
     'select hash from ledger where run_id is not distinct from $1::uuid order by seq desc limit 1',
     [entry.runId],
@@ -69,12 +74,23 @@ export async function appendLedger(tx: Queryable, entry: LedgerAppend): Promise<
   const rows = await tx.query<LedgerRow>(
     `insert into ledger (run_id, type, data, provenance, prev_hash, hash) values ($1, $2, $3, $4, $5, $6)
      returning seq, id, run_id, type, data, provenance, created_at, prev_hash, hash`,
-    [entry.runId, entry.type, JSON.stringify(entry.data), JSON.stringify(entry.provenance), prevHash, entryHash(prevHash, entry)],
+    [
+      entry.runId,
+      entry.type,
+      JSON.stringify(entry.data),
+      JSON.stringify(entry.provenance),
+      prevHash,
+      entryHash(prevHash, entry),
+    ],
   );
   return toEntry(rows[0] as LedgerRow);
 }
 
-export async function readLedger(db: Queryable, runId: string, options: { type?: LedgerType } = {}): Promise<LedgerEntry[]> {
+export async function readLedger(
+  db: Queryable,
+  runId: string,
+  options: { type?: LedgerType } = {},
+): Promise<LedgerEntry[]> {
   const rows = await db.query<LedgerRow>(
     `select seq, id, run_id, type, data, provenance, created_at, prev_hash, hash from ledger
       where run_id = $1 and ($2::text is null or type = $2) order by seq`,
@@ -94,8 +110,18 @@ export async function verifyLedger(db: Database, runId: string): Promise<LedgerV
   const entries = await readLedger(db, runId);
   let prev: string | null = null;
   for (const e of entries) {
-    if (e.prevHash !== prev) return { ok: false, entries: entries.length, brokenAt: { seq: e.seq, reason: 'link to previous entry broken' } };
-    if (entryHash(prev, e) !== e.hash) return { ok: false, entries: entries.length, brokenAt: { seq: e.seq, reason: 'content does not match its hash' } };
+    if (e.prevHash !== prev)
+      return {
+        ok: false,
+        entries: entries.length,
+        brokenAt: { seq: e.seq, reason: 'link to previous entry broken' },
+      };
+    if (entryHash(prev, e) !== e.hash)
+      return {
+        ok: false,
+        entries: entries.length,
+        brokenAt: { seq: e.seq, reason: 'content does not match its hash' },
+      };
     prev = e.hash;
   }
   return { ok: true, entries: entries.length };

@@ -7,7 +7,16 @@ export type { Logger };
  * are redacted wherever they appear, so an API key passed around in an options object never reaches
  * a log line.
  */
-export const REDACTED_KEYS = ['apiKey', 'api_key', 'authorization', 'password', 'token', 'secret', 'openaiApiKey', 'anthropicApiKey'];
+export const REDACTED_KEYS = [
+  'apiKey',
+  'api_key',
+  'authorization',
+  'password',
+  'token',
+  'secret',
+  'openaiApiKey',
+  'anthropicApiKey',
+];
 
 export function createLogger(options: { level?: string; name?: string } = {}): Logger {
   return pino(

@@ -25,14 +25,31 @@ export async function compileDossier(db: Database, runId: string): Promise<Recor
     listArtifacts(db, runId),
     readLedger(db, runId),
     verifyLedger(db, runId),
-    db.query('select id, phase_id, attempt, artifacts, guard_reports, qav_summary, kmap_refs, metrics, created_at from evidence_packs where run_id = $1 order by created_at', [runId]),
-    db.query('select id, phase_id, assumption, rationale, mitigation, status from assumptions where run_id = $1 order by created_at', [runId]),
+    db.query(
+      'select id, phase_id, attempt, artifacts, guard_reports, qav_summary, kmap_refs, metrics, created_at from evidence_packs where run_id = $1 order by created_at',
+      [runId],
+    ),
+    db.query(
+      'select id, phase_id, assumption, rationale, mitigation, status from assumptions where run_id = $1 order by created_at',
+      [runId],
+    ),
   ]);
   const gates = ledger.filter((e) => e.type === 'gate').map((e) => e.data);
-  const models = [...new Set(artifacts.map((a) => String(a.provenance['model'] ?? a.provenance['source'] ?? 'unknown')))].sort();
+  const models = [
+    ...new Set(artifacts.map((a) => String(a.provenance['model'] ?? a.provenance['source'] ?? 'unknown'))),
+  ].sort();
   return {
     version: DOSSIER_VERSION,
-    run: { id: run.id, idea: run.idea, status: run.status, planHash: run.planHash, usage: run.usage, budgets: run.budgets, createdAt: run.createdAt, completedAt: run.completedAt },
+    run: {
+      id: run.id,
+      idea: run.idea,
+      status: run.status,
+      planHash: run.planHash,
+      usage: run.usage,
+      budgets: run.budgets,
+      createdAt: run.createdAt,
+      completedAt: run.completedAt,
+    },
     models,
     phases: phases.map((p) => ({
       phase: p.phase,
@@ -44,7 +61,15 @@ export async function compileDossier(db: Database, runId: string): Promise<Recor
       startedAt: p.startedAt,
       completedAt: p.completedAt,
     })),
-    artifacts: artifacts.map((a) => ({ id: a.id, phase: a.phase, type: a.type, name: a.name, hash: a.hash, provenance: a.provenance, content: a.content })),
+    artifacts: artifacts.map((a) => ({
+      id: a.id,
+      phase: a.phase,
+      type: a.type,
+      name: a.name,
+      hash: a.hash,
+      provenance: a.provenance,
+      content: a.content,
+    })),
     evidencePacks: packs,
     assumptions,
     ledger: { entries: ledger.length, headHash: ledger.at(-1)?.hash ?? null, verified: verification.ok },
@@ -87,7 +112,12 @@ export function renderDossierHtml(d: Record<string, unknown>): string {
       return `<details><summary><b>${esc(a['phase'])}</b> · ${esc(a['type'])} · ${esc(a['name'])} <small>${esc(prov['agent'] ?? prov['source'] ?? '')} · ${esc(prov['model'] ?? '')} · sha256 ${esc(String(a['hash']).slice(0, 12))}</small></summary><pre>${esc(JSON.stringify(a['content'], null, 2))}</pre></details>`;
     })
     .join('\n');
-  const assumptionRows = assumptions.map((a) => `<li><b>${esc(a['phase_id'])}</b>: ${esc(a['assumption'])} <small>(${esc(a['status'])}; mitigation: ${esc(a['mitigation'] ?? '—')})</small></li>`).join('\n');
+  const assumptionRows = assumptions
+    .map(
+      (a) =>
+        `<li><b>${esc(a['phase_id'])}</b>: ${esc(a['assumption'])} <small>(${esc(a['status'])}; mitigation: ${esc(a['mitigation'] ?? '—')})</small></li>`,
+    )
+    .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Release dossier · ${esc(idea['title'])}</title>

@@ -17,7 +17,13 @@ import type { AgentCatalog } from './catalog.ts';
  */
 export const AGENT_TASK = 'agent.run';
 
-const artifactViewSchema = z.object({ id: z.string(), type: z.string(), name: z.string(), phase: z.string(), content: z.unknown() });
+const artifactViewSchema = z.object({
+  id: z.string(),
+  type: z.string(),
+  name: z.string(),
+  phase: z.string(),
+  content: z.unknown(),
+});
 
 export const agentTaskInput = z.object({
   runId: z.uuid(),
@@ -31,7 +37,9 @@ export const agentTaskInput = z.object({
   maxOutputTokens: z.number().int().positive().optional(),
   /** Outputs of agents earlier in this phase attempt (sequential and partial phases). */
   phaseArtifacts: z.array(artifactViewSchema),
-  shard: z.object({ index: z.number().int(), count: z.number().int(), key: z.string().optional() }).optional(),
+  shard: z
+    .object({ index: z.number().int(), count: z.number().int(), key: z.string().optional() })
+    .optional(),
 });
 export type AgentTaskInput = z.infer<typeof agentTaskInput>;
 
@@ -57,14 +65,20 @@ export interface AgentTaskDeps {
 export function createAgentTaskHandler(deps: AgentTaskDeps): TaskHandler {
   return async (ctx: TaskContext): Promise<AgentTaskResult> => {
     const parsed = agentTaskInput.safeParse(ctx.task.input);
-    if (!parsed.success) throw invalidInput(`agent.run input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw invalidInput(
+        `agent.run input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     const input = parsed.data;
     const agent = deps.catalog.getAgent(input.agentId);
     const agentInput = await buildAgentInput(deps.db, input, agent.reads);
     const prompt = agent.prompt(agentInput);
     const model = deps.modelFor(input.model);
     const budget = new BudgetAccount(deps.db, input.runId, input.phase);
-    const reserved = { tokens: estimateTokens(agent.system + prompt, input.maxOutputTokens ?? 2_000), usd: 0 };
+    const reserved = {
+      tokens: estimateTokens(agent.system + prompt, input.maxOutputTokens ?? 2_000),
+      usd: 0,
+    };
     await budget.reserve(reserved, ctx.task.id);
     ctx.progress({ pct: 10, note: `calling ${model.id}` });
     let response: Awaited<ReturnType<Model['generate']>>;
@@ -100,15 +114,29 @@ export function createAgentTaskHandler(deps: AgentTaskDeps): TaskHandler {
 }
 
 /** The idea, the upstream artifacts the agent reads (latest gate attempt of each phase) and this phase's earlier outputs. */
-export async function buildAgentInput(db: Database, input: AgentTaskInput, reads: readonly string[]): Promise<AgentInput> {
+export async function buildAgentInput(
+  db: Database,
+  input: AgentTaskInput,
+  reads: readonly string[],
+): Promise<AgentInput> {
   const run = await getRun(db, input.runId);
   if (!run) throw invalidInput(`run ${input.runId} does not exist`);
-  const upstream = latestArtifacts(await listArtifacts(db, input.runId)).filter((a) => a.phase !== input.phase);
+  const upstream = latestArtifacts(await listArtifacts(db, input.runId)).filter(
+    (a) => a.phase !== input.phase,
+  );
   const wanted = new Set(reads);
   const artifacts: Record<string, ArtifactView[]> = {};
   for (const a of [...upstream, ...input.phaseArtifacts]) {
     if (!wanted.has(a.type)) continue;
-    (artifacts[a.type] ??= []).push({ id: a.id, type: a.type, name: a.name, phase: a.phase, content: a.content });
+    const list = artifacts[a.type] ?? [];
+    list.push({
+      id: a.id,
+      type: a.type,
+      name: a.name,
+      phase: a.phase,
+      content: a.content,
+    });
+    artifacts[a.type] = list;
   }
   return {
     runId: input.runId,
@@ -122,7 +150,9 @@ export async function buildAgentInput(db: Database, input: AgentTaskInput, reads
 }
 
 /** For each phase, only the artifacts of its last gate attempt (earlier attempts were superseded). */
-export function latestArtifacts<T extends { phase: string; provenance: Record<string, unknown> }>(artifacts: readonly T[]): T[] {
+export function latestArtifacts<T extends { phase: string; provenance: Record<string, unknown> }>(
+  artifacts: readonly T[],
+): T[] {
   const lastAttempt = new Map<string, number>();
   for (const a of artifacts) {
     const attempt = Number(a.provenance['gateAttempt'] ?? 1);

@@ -35,16 +35,32 @@ export class BudgetAccount {
 
   /** Reserves `spend` against the phase and the run; throws BUDGET_EXCEEDED (nothing reserved) if either would go over. */
   async reserve(spend: Spend, taskId?: string): Promise<void> {
-    const over = await this.#db.transaction(async (tx) => {
-      const phase = await this.#apply(tx, 'phases', 'run_id = $1 and phase_id = $2', [this.#runId, this.#phase], spend, true);
-      if (!phase) return 'phase';
-      const run = await this.#apply(tx, 'runs', 'id = $1 and $2::text is not null', [this.#runId, this.#phase], spend, true);
-      if (!run) throw new BudgetRollback('run');
-      return undefined;
-    }).catch((error: unknown) => {
-      if (error instanceof BudgetRollback) return error.scope;
-      throw error;
-    });
+    const over = await this.#db
+      .transaction(async (tx) => {
+        const phase = await this.#apply(
+          tx,
+          'phases',
+          'run_id = $1 and phase_id = $2',
+          [this.#runId, this.#phase],
+          spend,
+          true,
+        );
+        if (!phase) return 'phase';
+        const run = await this.#apply(
+          tx,
+          'runs',
+          'id = $1 and $2::text is not null',
+          [this.#runId, this.#phase],
+          spend,
+          true,
+        );
+        if (!run) throw new BudgetRollback('run');
+        return undefined;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof BudgetRollback) return error.scope;
+        throw error;
+      });
     if (!over) return;
     const usage = await this.#usage(over);
     await this.#db.transaction((tx) =>
@@ -69,13 +85,34 @@ export class BudgetAccount {
   async settle(reserved: Spend, actual: Spend, tx?: Queryable): Promise<void> {
     const delta = { tokens: actual.tokens - reserved.tokens, usd: actual.usd - reserved.usd };
     const run = async (q: Queryable) => {
-      await this.#apply(q, 'phases', 'run_id = $1 and phase_id = $2', [this.#runId, this.#phase], delta, false);
-      await this.#apply(q, 'runs', 'id = $1 and $2::text is not null', [this.#runId, this.#phase], delta, false);
+      await this.#apply(
+        q,
+        'phases',
+        'run_id = $1 and phase_id = $2',
+        [this.#runId, this.#phase],
+        delta,
+        false,
+      );
+      await this.#apply(
+        q,
+        'runs',
+        'id = $1 and $2::text is not null',
+        [this.#runId, this.#phase],
+        delta,
+        false,
+      );
     };
     await (tx ? run(tx) : this.#db.transaction(run));
   }
 
-  async #apply(q: Queryable, table: string, where: string, params: unknown[], spend: Spend, check: boolean): Promise<boolean> {
+  async #apply(
+    q: Queryable,
+    table: string,
+    where: string,
+    params: unknown[],
+    spend: Spend,
+    check: boolean,
+  ): Promise<boolean> {
     const rows = await q.query(
       `update ${table} set usage = ${ADD_SPEND} where ${where} ${check ? `and ${WITHIN_BUDGET}` : ''} returning 1`,
       [...params, spend.tokens, spend.usd],
@@ -98,15 +135,23 @@ export class BudgetAccount {
    * A synchronous allowance for code that reserves many small amounts in a row (the Q/A/V triad):
    * it may spend what the account had left when it started; `settle` then books the actual usage.
    */
-  async allowance(): Promise<{ reserve(tokens: number): void; release(tokens: number): void; readonly left: number }> {
+  async allowance(): Promise<{
+    reserve(tokens: number): void;
+    release(tokens: number): void;
+    readonly left: number;
+  }> {
     let left = await this.remainingTokens();
     const phase = this.#phase;
     return {
       reserve(tokens: number) {
         if (tokens > left) {
-          throw new IdeaMineError(ErrorCode.budgetExceeded, `budget exceeded in ${phase}: ${tokens} tokens requested, ${left} left`, {
-            errorClass: ErrorClass.budget,
-          });
+          throw new IdeaMineError(
+            ErrorCode.budgetExceeded,
+            `budget exceeded in ${phase}: ${tokens} tokens requested, ${left} left`,
+            {
+              errorClass: ErrorClass.budget,
+            },
+          );
         }
         left -= tokens;
       },
@@ -122,11 +167,14 @@ export class BudgetAccount {
   async #usage(scope: 'phase' | 'run'): Promise<{ usage: unknown; budgets: unknown }> {
     const rows =
       scope === 'phase'
-        ? await this.#db.query<{ usage: unknown; budgets: unknown }>('select usage, budgets from phases where run_id = $1 and phase_id = $2', [
-            this.#runId,
-            this.#phase,
-          ])
-        : await this.#db.query<{ usage: unknown; budgets: unknown }>('select usage, budgets from runs where id = $1', [this.#runId]);
+        ? await this.#db.query<{ usage: unknown; budgets: unknown }>(
+            'select usage, budgets from phases where run_id = $1 and phase_id = $2',
+            [this.#runId, this.#phase],
+          )
+        : await this.#db.query<{ usage: unknown; budgets: unknown }>(
+            'select usage, budgets from runs where id = $1',
+            [this.#runId],
+          );
     return rows[0] ?? { usage: {}, budgets: {} };
   }
 }

@@ -66,12 +66,23 @@ export async function dispatchPhase(deps: DispatchDeps, req: DispatchRequest): P
       taskIds.push(taskId);
       running.push({ agent, taskId });
     }
-    const finished = await waitForTasks(deps, running.map((r) => r.taskId), req);
+    const finished = await waitForTasks(
+      deps,
+      running.map((r) => r.taskId),
+      req,
+    );
     if (finished.interrupted) return { artifacts, failed, interrupted: finished.interrupted, taskIds };
     for (const { agent, taskId } of running) {
       const task = finished.tasks.get(taskId);
-      if (task?.state === 'succeeded') artifacts.push(await storeOutput(deps.db, req, taskId, task.result as AgentTaskResult));
-      else failed.push({ agentId: agent.id, taskId, error: task?.error ?? null, state: task?.state ?? 'failed' });
+      if (task?.state === 'succeeded')
+        artifacts.push(await storeOutput(deps.db, req, taskId, task.result as AgentTaskResult));
+      else
+        failed.push({
+          agentId: agent.id,
+          taskId,
+          error: task?.error ?? null,
+          state: task?.state ?? 'failed',
+        });
     }
     await req.onProgress(artifacts.length + failed.length, total);
   }
@@ -82,7 +93,12 @@ function toView(a: ArtifactRecord): ArtifactView {
   return { id: a.id, type: a.type, name: a.name, phase: a.phase, content: a.content };
 }
 
-async function enqueueAgent(deps: DispatchDeps, req: DispatchRequest, agent: AgentAssignment, views: ArtifactView[]): Promise<string> {
+async function enqueueAgent(
+  deps: DispatchDeps,
+  req: DispatchRequest,
+  agent: AgentAssignment,
+  views: ArtifactView[],
+): Promise<string> {
   const definition = deps.catalog.getAgent(agent.id);
   const input: AgentTaskInput = {
     runId: req.runId,
@@ -134,7 +150,9 @@ async function waitForTasks(
         )
       : [];
     if (rows.every((r) => TERMINAL.has(r.state))) {
-      return { tasks: new Map(rows.map((r) => [r.id, { state: r.state, result: r.result, error: r.error }])) };
+      return {
+        tasks: new Map(rows.map((r) => [r.id, { state: r.state, result: r.result, error: r.error }])),
+      };
     }
     const signal = await req.interrupted();
     if (signal) return { tasks: new Map(), interrupted: signal };
@@ -143,7 +161,12 @@ async function waitForTasks(
   }
 }
 
-async function storeOutput(db: Database, req: DispatchRequest, taskId: string, result: AgentTaskResult): Promise<ArtifactRecord> {
+async function storeOutput(
+  db: Database,
+  req: DispatchRequest,
+  taskId: string,
+  result: AgentTaskResult,
+): Promise<ArtifactRecord> {
   return db.transaction(async (tx) => {
     const provenance = {
       source: 'agent',
@@ -170,31 +193,54 @@ async function storeOutput(db: Database, req: DispatchRequest, taskId: string, r
     });
     if (created) {
       const tokens = result.usage.inputTokens + result.usage.outputTokens;
-      await appendLedger(tx, { runId: req.runId, type: 'task', data: { taskId, phase: req.phase, agent: provenance.agent, outcome: 'succeeded' }, provenance: { model: result.model } });
-      await appendLedger(tx, { runId: req.runId, type: 'cost', data: { taskId, phase: req.phase, tokens, usd: result.costUsd }, provenance: { model: result.model } });
-      await appendLedger(tx, { runId: req.runId, type: 'artifact', data: { artifactId: artifact.id, type: artifact.type, hash: artifact.hash }, provenance });
-      await emit(db, {
-        type: 'phase.agent.complete',
+      await appendLedger(tx, {
         runId: req.runId,
-        phase: req.phase,
-        taskId,
-        payload: {
-          attempt: req.gateAttempt,
-          agentId: result.agentId,
+        type: 'task',
+        data: { taskId, phase: req.phase, agent: provenance.agent, outcome: 'succeeded' },
+        provenance: { model: result.model },
+      });
+      await appendLedger(tx, {
+        runId: req.runId,
+        type: 'cost',
+        data: { taskId, phase: req.phase, tokens, usd: result.costUsd },
+        provenance: { model: result.model },
+      });
+      await appendLedger(tx, {
+        runId: req.runId,
+        type: 'artifact',
+        data: { artifactId: artifact.id, type: artifact.type, hash: artifact.hash },
+        provenance,
+      });
+      await emit(
+        db,
+        {
+          type: 'phase.agent.complete',
+          runId: req.runId,
+          phase: req.phase,
           taskId,
-          model: result.model,
-          artifactIds: [artifact.id],
-          durationMs: Math.round(result.latencyMs),
-          usage: { tokens, toolsMinutes: 0, gpuHours: 0, usd: result.costUsd },
+          payload: {
+            attempt: req.gateAttempt,
+            agentId: result.agentId,
+            taskId,
+            model: result.model,
+            artifactIds: [artifact.id],
+            durationMs: Math.round(result.latencyMs),
+            usage: { tokens, toolsMinutes: 0, gpuHours: 0, usd: result.costUsd },
+          },
         },
-      }, tx);
+        tx,
+      );
     }
     return artifact;
   });
 }
 
 /** Copies an agent's artifact from the previous gate attempt into this one, unchanged. */
-async function carryForward(db: Database, req: DispatchRequest, agentId: string): Promise<ArtifactRecord | undefined> {
+async function carryForward(
+  db: Database,
+  req: DispatchRequest,
+  agentId: string,
+): Promise<ArtifactRecord | undefined> {
   const source = req.previous.find((a) => a.name === agentId);
   if (!source) return undefined;
   const { artifact } = await insertArtifact(db, {
@@ -211,6 +257,11 @@ async function carryForward(db: Database, req: DispatchRequest, agentId: string)
 }
 
 export function dispatchFailure(failed: DispatchOutcome['failed']): IdeaMineError {
-  const detail = failed.map((f) => `${f.agentId} (${f.state}: ${f.error?.message ?? 'no error recorded'})`).join('; ');
-  return new IdeaMineError(ErrorCode.taskFailed, `agents failed: ${detail}`, { errorClass: ErrorClass.fatal, details: { failed } });
+  const detail = failed
+    .map((f) => `${f.agentId} (${f.state}: ${f.error?.message ?? 'no error recorded'})`)
+    .join('; ');
+  return new IdeaMineError(ErrorCode.taskFailed, `agents failed: ${detail}`, {
+    errorClass: ErrorClass.fatal,
+    details: { failed },
+  });
 }

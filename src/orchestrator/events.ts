@@ -9,7 +9,13 @@ export async function emit(
 ): Promise<StoredEvent> {
   const write = (q: Queryable) =>
     appendEvents(q, db.channel(EVENTS_CHANNEL), [
-      { type: event.type, runId: event.runId, phase: event.phase ?? null, taskId: event.taskId ?? null, payload: event.payload },
+      {
+        type: event.type,
+        runId: event.runId,
+        phase: event.phase ?? null,
+        taskId: event.taskId ?? null,
+        payload: event.payload,
+      },
     ]);
   const [stored] = tx ? await write(tx) : await db.transaction(write);
   return stored as StoredEvent;

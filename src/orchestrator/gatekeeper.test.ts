@@ -6,7 +6,11 @@ const base = { phase: 'critique', attempt: 1, now, waiversAllowed: [] as string[
 
 describe('gatekeeper', () => {
   it('fails a rubric with a reason naming it, and passes when thresholds hold', () => {
-    const fail = evaluateGate({ ...base, rubrics: { contradictions_max: 0, coverage_min: 0.8 }, metrics: { contradictions: 2, coverage: 0.9 } });
+    const fail = evaluateGate({
+      ...base,
+      rubrics: { contradictions_max: 0, coverage_min: 0.8 },
+      metrics: { contradictions: 2, coverage: 0.9 },
+    });
     expect(fail.pass).toBe(false);
     expect(fail.reasons).toEqual(['contradictions_max exceeded: 2 > 0']);
     expect(fail.score).toBe(0.5);
@@ -28,14 +32,28 @@ describe('gatekeeper', () => {
   });
 
   it('honours a waiver only when policy allows it and it is unexpired', () => {
-    const waiver = { id: 'w1', violationType: 'coverage_min', owner: 'lead', expiresAt: new Date('2026-07-01'), compensatingControl: 'manual review' };
+    const waiver = {
+      id: 'w1',
+      violationType: 'coverage_min',
+      owner: 'lead',
+      expiresAt: new Date('2026-07-01'),
+      compensatingControl: 'manual review',
+    };
     const rubrics = { coverage_min: 0.9 };
     const metrics = { coverage: 0.5 };
     expect(evaluateGate({ ...base, rubrics, metrics, waivers: [waiver] }).pass).toBe(false);
-    const allowed = evaluateGate({ ...base, rubrics, metrics, waivers: [waiver], waiversAllowed: ['coverage_min'] });
+    const allowed = evaluateGate({
+      ...base,
+      rubrics,
+      metrics,
+      waivers: [waiver],
+      waiversAllowed: ['coverage_min'],
+    });
     expect(allowed).toMatchObject({ pass: true, waiversApplied: ['w1'] });
     expect(allowed.rubricResults[0]).toMatchObject({ pass: false, waived: true });
     const expired = { ...waiver, expiresAt: new Date('2026-05-01') };
-    expect(evaluateGate({ ...base, rubrics, metrics, waivers: [expired], waiversAllowed: ['coverage_min'] }).pass).toBe(false);
+    expect(
+      evaluateGate({ ...base, rubrics, metrics, waivers: [expired], waiversAllowed: ['coverage_min'] }).pass,
+    ).toBe(false);
   });
 });

@@ -28,30 +28,43 @@ export interface GateInput {
   now: Date;
 }
 
-export function evaluateRubric(rubric: string, threshold: RubricThreshold, metrics: Metrics): RubricResult & { reason?: string } {
+export function evaluateRubric(
+  rubric: string,
+  threshold: RubricThreshold,
+  metrics: Metrics,
+): RubricResult & { reason?: string } {
   const parsed = parseRubricName(rubric);
   const metric = parsed?.metric ?? rubric;
   const actual = Object.hasOwn(metrics, metric) ? (metrics[metric] as number | boolean) : null;
   const base = { rubric, metric, threshold, actual };
   if (!parsed) return { ...base, pass: false, reason: `${rubric}: not a valid rubric name` };
-  if (actual === null) return { ...base, pass: false, reason: `${rubric} not measured: no guard reported "${metric}"` };
+  if (actual === null)
+    return { ...base, pass: false, reason: `${rubric} not measured: no guard reported "${metric}"` };
   switch (parsed.kind) {
     case 'max': {
       const pass = typeof actual === 'number' && typeof threshold === 'number' && actual <= threshold;
-      return pass ? { ...base, pass } : { ...base, pass, reason: `${rubric} exceeded: ${actual} > ${threshold}` };
+      return pass
+        ? { ...base, pass }
+        : { ...base, pass, reason: `${rubric} exceeded: ${actual} > ${threshold}` };
     }
     case 'min': {
       const pass = typeof actual === 'number' && typeof threshold === 'number' && actual >= threshold;
-      return pass ? { ...base, pass } : { ...base, pass, reason: `${rubric} not met: ${actual} < ${threshold}` };
+      return pass
+        ? { ...base, pass }
+        : { ...base, pass, reason: `${rubric} not met: ${actual} < ${threshold}` };
     }
     case 'required': {
       const pass = actual === threshold;
-      return pass ? { ...base, pass } : { ...base, pass, reason: `${rubric} not satisfied: ${metric} is ${actual}, required ${threshold}` };
+      return pass
+        ? { ...base, pass }
+        : { ...base, pass, reason: `${rubric} not satisfied: ${metric} is ${actual}, required ${threshold}` };
     }
     case 'range': {
       const [lo, hi] = Array.isArray(threshold) ? threshold : [Number.NaN, Number.NaN];
       const pass = typeof actual === 'number' && actual >= lo && actual <= hi;
-      return pass ? { ...base, pass } : { ...base, pass, reason: `${rubric} out of range: ${actual} not in [${lo}, ${hi}]` };
+      return pass
+        ? { ...base, pass }
+        : { ...base, pass, reason: `${rubric} out of range: ${actual} not in [${lo}, ${hi}]` };
     }
   }
 }
@@ -65,7 +78,13 @@ export function evaluateGate(input: GateInput): GateResult {
     const { reason, ...result } = evaluateRubric(rubric, threshold, input.metrics);
     if (!result.pass) {
       const waiver = input.waiversAllowed.includes(rubric)
-        ? input.waivers?.find((w) => w.violationType === rubric && w.expiresAt.getTime() > input.now.getTime() && w.owner && w.compensatingControl)
+        ? input.waivers?.find(
+            (w) =>
+              w.violationType === rubric &&
+              w.expiresAt.getTime() > input.now.getTime() &&
+              w.owner &&
+              w.compensatingControl,
+          )
         : undefined;
       if (waiver) {
         results.push({ ...result, waived: true, waiverId: waiver.id });

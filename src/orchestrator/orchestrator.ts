@@ -1,14 +1,25 @@
+import { hostname } from 'node:os';
+import type { PhaseConfigSet } from '../config/load-phase-configs.ts';
 import type { Idea } from '../core/agent.ts';
 import { coerceError, ErrorClass, ErrorCode, IdeaMineError } from '../core/errors.ts';
-import type { RunPlan } from '../core/schemas/run-plan.ts';
 import { hashOf } from '../core/ids.ts';
-import type { PhaseConfigSet } from '../config/load-phase-configs.ts';
+import type { RunPlan } from '../core/schemas/run-plan.ts';
 import { isOwnerDead, RunLease } from '../engine/run-lease.ts';
-import { isProcessAlive } from '../storage/lock-file.ts';
-import { hostname } from 'node:os';
-import { StepRunner, type StepFence } from '../engine/steps.ts';
+import { type StepFence, StepRunner } from '../engine/steps.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
-import { getPhases, getRun, insertArtifact, insertPhases, insertRun, retryFailedPhases, setRunPlan, updatePhase, updateRun, type PhaseRecord } from '../storage/run-store.ts';
+import { isProcessAlive } from '../storage/lock-file.ts';
+import {
+  getPhases,
+  getRun,
+  insertArtifact,
+  insertPhases,
+  insertRun,
+  type PhaseRecord,
+  retryFailedPhases,
+  setRunPlan,
+  updatePhase,
+  updateRun,
+} from '../storage/run-store.ts';
 import { emit } from './events.ts';
 import { type CoordinatorDeps, PhaseCoordinator, type PhaseOutcome } from './phase-coordinator.ts';
 import { planRun } from './run-planner.ts';
@@ -48,16 +59,35 @@ export class Orchestrator {
     const { db } = this.#deps;
     return db.transaction(async (tx) => {
       const draft = planRun('00000000-0000-4000-8000-000000000000', configs, this.#deps.catalog);
-      const runId = await insertRun(tx, { idea, plan: draft, planHash: draft.planHash, budgets: draft.budgets });
+      const runId = await insertRun(tx, {
+        idea,
+        plan: draft,
+        planHash: draft.planHash,
+        budgets: draft.budgets,
+      });
       const plan = planRun(runId, configs, this.#deps.catalog);
       await setRunPlan(tx, runId, plan, plan.planHash);
-      await insertPhases(tx, runId, plan.phases.map((p) => ({ phase: p.phase, budgets: p.budgets, planHash: p.planHash })));
+      await insertPhases(
+        tx,
+        runId,
+        plan.phases.map((p) => ({ phase: p.phase, budgets: p.budgets, planHash: p.planHash })),
+      );
       // The idea itself is the first artifact: the source every later claim can be checked against.
       await insertArtifact(tx, {
-        runId, phase: INPUT_PHASE, type: 'Idea', name: 'idea', content: idea, hash: hashOf(idea),
-        provenance: { source: 'user', gateAttempt: 1 }, idempotencyKey: `idea:${runId}`,
+        runId,
+        phase: INPUT_PHASE,
+        type: 'Idea',
+        name: 'idea',
+        content: idea,
+        hash: hashOf(idea),
+        provenance: { source: 'user', gateAttempt: 1 },
+        idempotencyKey: `idea:${runId}`,
       });
-      await emit(this.#deps.db, { type: 'run.created', runId, payload: { title: idea.title, planHash: plan.planHash } }, tx);
+      await emit(
+        this.#deps.db,
+        { type: 'run.created', runId, payload: { title: idea.title, planHash: plan.planHash } },
+        tx,
+      );
       return { runId, plan };
     });
   }
@@ -70,24 +100,41 @@ export class Orchestrator {
     }
     await this.#deps.db.transaction(async (tx) => {
       await updateRun(tx, runId, { signal });
-      if (signal === 'pause') await emit(this.#deps.db, { type: 'run.paused', runId, payload: { reason: 'signal', actor } }, tx);
+      if (signal === 'pause')
+        await emit(this.#deps.db, { type: 'run.paused', runId, payload: { reason: 'signal', actor } }, tx);
     });
     if (signal === 'cancel') {
       const tasks = await this.#deps.queue.list({ runId, limit: 10_000 });
-      for (const t of tasks) if (t.state === 'ready' || t.state === 'running') await this.#deps.queue.cancel(t.id);
+      for (const t of tasks)
+        if (t.state === 'ready' || t.state === 'running') await this.#deps.queue.cancel(t.id);
     }
   }
 
   /** Operator retry of a failed or cancelled run (or one phase of it): the phase starts over in a new generation. */
   async retry(runId: string, phase?: string): Promise<string[]> {
     const run = await this.#requireRun(runId);
-    if (run.status === 'succeeded') throw new IdeaMineError(ErrorCode.conflict, `run ${runId} already succeeded`);
+    if (run.status === 'succeeded')
+      throw new IdeaMineError(ErrorCode.conflict, `run ${runId} already succeeded`);
     const phases = await this.#deps.db.transaction(async (tx) => {
       const reset = await retryFailedPhases(tx, runId, phase);
-      for (const p of reset) await emit(this.#deps.db, { type: 'phase.retry', runId, phase: p, payload: { attempt: 1, maxAttempts: 1, reasons: ['operator retry'], hints: [] } }, tx);
+      for (const p of reset)
+        await emit(
+          this.#deps.db,
+          {
+            type: 'phase.retry',
+            runId,
+            phase: p,
+            payload: { attempt: 1, maxAttempts: 1, reasons: ['operator retry'], hints: [] },
+          },
+          tx,
+        );
       return reset;
     });
-    if (phases.length === 0) throw new IdeaMineError(ErrorCode.conflict, `run ${runId} has no failed or cancelled phase${phase ? ` named ${phase}` : ''} to retry`);
+    if (phases.length === 0)
+      throw new IdeaMineError(
+        ErrorCode.conflict,
+        `run ${runId} has no failed or cancelled phase${phase ? ` named ${phase}` : ''} to retry`,
+      );
     return phases;
   }
 
@@ -95,7 +142,8 @@ export class Orchestrator {
   async drive(runId: string): Promise<RunOutcome> {
     const { db } = this.#deps;
     const run = await this.#requireRun(runId);
-    if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') return run.status;
+    if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled')
+      return run.status;
     const lease = new RunLease(db, this.#deps.owner, this.#deps.leaseMs ?? 30_000);
     let fence = await lease.acquire(runId);
     if (!fence && run.leaseOwner && isOwnerDead(run.leaseOwner, hostname(), isProcessAlive)) {
@@ -103,9 +151,13 @@ export class Orchestrator {
       fence = await lease.takeOverFrom(runId, run.leaseOwner);
     }
     if (!fence) {
-      throw new IdeaMineError(ErrorCode.conflict, `run ${runId} is being driven by ${run.leaseOwner} (lease until ${run.leaseUntil?.toISOString()})`, {
-        errorClass: ErrorClass.transient,
-      });
+      throw new IdeaMineError(
+        ErrorCode.conflict,
+        `run ${runId} is being driven by ${run.leaseOwner} (lease until ${run.leaseUntil?.toISOString()})`,
+        {
+          errorClass: ErrorClass.transient,
+        },
+      );
     }
     let leaseLost: unknown;
     const stopKeepAlive = lease.keepAlive(fence, (error) => {
@@ -115,8 +167,21 @@ export class Orchestrator {
       if (run.signal === 'pause') await updateRun(db, runId, { signal: null });
       await db.transaction(async (tx) => {
         await updateRun(tx, runId, { status: 'running', started: true });
-        if (run.status === 'paused') await emit(db, { type: 'run.resumed', runId, payload: { actor: this.#deps.owner } }, tx);
-        await emit(db, { type: 'run.started', runId, payload: { planHash: run.planHash ?? '', levels: (run.plan as RunPlan).levels, takeover: run.status === 'running' } }, tx);
+        if (run.status === 'paused')
+          await emit(db, { type: 'run.resumed', runId, payload: { actor: this.#deps.owner } }, tx);
+        await emit(
+          db,
+          {
+            type: 'run.started',
+            runId,
+            payload: {
+              planHash: run.planHash ?? '',
+              levels: (run.plan as RunPlan).levels,
+              takeover: run.status === 'running',
+            },
+          },
+          tx,
+        );
       });
       const outcome = await this.#reconcile(runId, run.plan as RunPlan, fence, () => leaseLost);
       await this.#settle(runId, outcome);
@@ -129,7 +194,10 @@ export class Orchestrator {
 
   async #reconcile(runId: string, plan: RunPlan, fence: StepFence, lost: () => unknown): Promise<RunOutcome> {
     const root = new StepRunner(this.#deps.db, runId, fence);
-    const active = new Map<string, Promise<{ phase: string; outcome: PhaseOutcome | 'error'; error?: unknown }>>();
+    const active = new Map<
+      string,
+      Promise<{ phase: string; outcome: PhaseOutcome | 'error'; error?: unknown }>
+    >();
     let interruption: 'paused' | 'cancelled' | undefined;
     for (;;) {
       if (lost()) throw lost();
@@ -143,14 +211,18 @@ export class Orchestrator {
       if (!interruption && !phases.some((p) => p.status === 'failed')) {
         for (const phasePlan of plan.phases) {
           const row = byName.get(phasePlan.phase);
-          if (!row || active.has(phasePlan.phase) || !this.#runnable(row, phasePlan.dependsOn, byName)) continue;
+          if (!row || active.has(phasePlan.phase) || !this.#runnable(row, phasePlan.dependsOn, byName))
+            continue;
           const scope = row.generation === 0 ? phasePlan.phase : `${phasePlan.phase}#${row.generation}`;
           const coordinator = new PhaseCoordinator(this.#deps, runId, row.id, phasePlan, root.child(scope));
           active.set(phasePlan.phase, this.#runPhase(runId, coordinator));
         }
       }
       if (active.size === 0) {
-        throw new IdeaMineError(ErrorCode.internal, `run ${runId} has no runnable phase but is not finished: ${phases.map((p) => `${p.phase}=${p.status}`).join(', ')}`);
+        throw new IdeaMineError(
+          ErrorCode.internal,
+          `run ${runId} has no runnable phase but is not finished: ${phases.map((p) => `${p.phase}=${p.status}`).join(', ')}`,
+        );
       }
       const done = await Promise.race(active.values());
       active.delete(done.phase);
@@ -163,7 +235,10 @@ export class Orchestrator {
     return dependsOn.every((d) => DONE.has(byName.get(d)?.status ?? 'pending'));
   }
 
-  async #runPhase(runId: string, coordinator: PhaseCoordinator): Promise<{ phase: string; outcome: PhaseOutcome | 'error'; error?: unknown }> {
+  async #runPhase(
+    runId: string,
+    coordinator: PhaseCoordinator,
+  ): Promise<{ phase: string; outcome: PhaseOutcome | 'error'; error?: unknown }> {
     try {
       return { phase: coordinator.phase, outcome: await coordinator.run() };
     } catch (thrown) {
@@ -171,8 +246,26 @@ export class Orchestrator {
       if (error.code === ErrorCode.leaseLost) throw error;
       this.#logger.error({ phase: coordinator.phase, err: error.message }, 'phase failed');
       await this.#deps.db.transaction(async (tx) => {
-        await updatePhase(tx, runId, coordinator.phase, { status: 'failed', completed: true, error: error.toJSON() });
-        await emit(this.#deps.db, { type: 'phase.error', runId, phase: coordinator.phase, payload: { attempt: 1, stage: 'dispatch', error: { code: error.code, message: error.message, errorClass: error.errorClass }, willRetry: false } }, tx);
+        await updatePhase(tx, runId, coordinator.phase, {
+          status: 'failed',
+          completed: true,
+          error: error.toJSON(),
+        });
+        await emit(
+          this.#deps.db,
+          {
+            type: 'phase.error',
+            runId,
+            phase: coordinator.phase,
+            payload: {
+              attempt: 1,
+              stage: 'dispatch',
+              error: { code: error.code, message: error.message, errorClass: error.errorClass },
+              willRetry: false,
+            },
+          },
+          tx,
+        );
       });
       return { phase: coordinator.phase, outcome: 'error', error };
     }
@@ -182,20 +275,47 @@ export class Orchestrator {
     const { db } = this.#deps;
     const run = await this.#requireRun(runId);
     const durationMs = run.startedAt ? Date.now() - run.startedAt.getTime() : 0;
-    const usage = { tokens: Math.round(run.usage['tokens'] ?? 0), toolsMinutes: 0, gpuHours: 0, usd: run.usage['usd'] ?? 0 };
+    const usage = {
+      tokens: Math.round(run.usage['tokens'] ?? 0),
+      toolsMinutes: 0,
+      gpuHours: 0,
+      usd: run.usage['usd'] ?? 0,
+    };
     if (outcome === 'succeeded') {
       await this.#deps.onSucceeded?.(runId);
-      const passed = (await getPhases(db, runId)).filter((p) => p.status === 'passed').sort((a, b) => (a.completedAt?.getTime() ?? 0) - (b.completedAt?.getTime() ?? 0));
+      const passed = (await getPhases(db, runId))
+        .filter((p) => p.status === 'passed')
+        .sort((a, b) => (a.completedAt?.getTime() ?? 0) - (b.completedAt?.getTime() ?? 0));
       await db.transaction(async (tx) => {
         await updateRun(tx, runId, { status: 'succeeded', completed: true });
-        await emit(db, { type: 'run.completed', runId, payload: { durationMs, usage, phases: passed.map((p) => p.phase) } }, tx);
+        await emit(
+          db,
+          {
+            type: 'run.completed',
+            runId,
+            payload: { durationMs, usage, phases: passed.map((p) => p.phase) },
+          },
+          tx,
+        );
       });
     } else if (outcome === 'failed') {
       const failed = (await getPhases(db, runId)).find((p) => p.status === 'failed');
-      const error = { code: String(failed?.error?.['code'] ?? ErrorCode.gateFailed), message: String(failed?.error?.['message'] ?? 'a phase failed'), errorClass: 'fatal' };
+      const error = {
+        code: String(failed?.error?.['code'] ?? ErrorCode.gateFailed),
+        message: String(failed?.error?.['message'] ?? 'a phase failed'),
+        errorClass: 'fatal',
+      };
       await db.transaction(async (tx) => {
         await updateRun(tx, runId, { status: 'failed', completed: true, error });
-        await emit(db, { type: 'run.failed', runId, payload: { error, ...(failed ? { failedPhase: failed.phase } : {}), usage } }, tx);
+        await emit(
+          db,
+          {
+            type: 'run.failed',
+            runId,
+            payload: { error, ...(failed ? { failedPhase: failed.phase } : {}), usage },
+          },
+          tx,
+        );
       });
     } else if (outcome === 'paused') {
       await updateRun(db, runId, { status: 'paused' });

@@ -7,7 +7,16 @@ import type { Model } from '../llm/model.ts';
 import { appendLedger } from '../observability/ledger.ts';
 import type { TaskQueue } from '../queue/task-queue.ts';
 import type { Database } from '../storage/database.ts';
-import { activeWaivers, type ArtifactRecord, getPhases, getRun, insertArtifact, insertEvidencePack, listArtifacts, updatePhase } from '../storage/run-store.ts';
+import {
+  type ArtifactRecord,
+  activeWaivers,
+  getPhases,
+  getRun,
+  insertArtifact,
+  insertEvidencePack,
+  listArtifacts,
+  updatePhase,
+} from '../storage/run-store.ts';
 import { latestArtifacts } from './agent-task.ts';
 import { aggregate } from './aggregation.ts';
 import { BudgetAccount } from './budget.ts';
@@ -16,7 +25,7 @@ import { dispatchFailure, dispatchPhase } from './dispatch.ts';
 import { emit } from './events.ts';
 import { evaluateGate, type Metrics } from './gatekeeper.ts';
 import { planWaves, rerunClosure } from './phase-waves.ts';
-import { clarify, type ClarifyResult } from './qav/clarify.ts';
+import { type ClarifyResult, clarify } from './qav/clarify.ts';
 
 /**
  * Runs one phase: Plan → Dispatch → Guard → Heal → Clarify → Handoff, each a durable step, inside a
@@ -64,10 +73,28 @@ export class PhaseCoordinator {
 
   async run(): Promise<PhaseOutcome> {
     const { db } = this.#deps;
-    await this.#steps.step('start', async () => undefined, async (tx) => {
-      await updatePhase(tx, this.#runId, this.phase, { status: 'running', started: true, stage: 'plan' });
-      await emit(db, { type: 'phase.started', runId: this.#runId, phase: this.phase, payload: { attempt: 1, agents: this.#plan.agents.map((a) => a.id), budgets: this.#plan.budgets, timeboxMs: this.#plan.timeboxMs } }, tx);
-    });
+    await this.#steps.step(
+      'start',
+      async () => undefined,
+      async (tx) => {
+        await updatePhase(tx, this.#runId, this.phase, { status: 'running', started: true, stage: 'plan' });
+        await emit(
+          db,
+          {
+            type: 'phase.started',
+            runId: this.#runId,
+            phase: this.phase,
+            payload: {
+              attempt: 1,
+              agents: this.#plan.agents.map((a) => a.id),
+              budgets: this.#plan.budgets,
+              timeboxMs: this.#plan.timeboxMs,
+            },
+          },
+          tx,
+        );
+      },
+    );
     let state: AttemptState = { hints: [], rerunAgents: [] };
     for (let attempt = 1; attempt <= this.#plan.maxGateAttempts; attempt++) {
       const result = await this.#attempt(attempt, state);
@@ -86,38 +113,51 @@ export class PhaseCoordinator {
       await this.#stage(attempt, 'plan', 0);
       return planWaves(this.#plan, catalog);
     });
-    const previous = attempt > 1 ? latestArtifacts(await listArtifacts(db, this.#runId, { phase: this.phase })) : [];
-    const rerun = attempt > 1 ? rerunClosure(this.#plan, state.rerunAgents, catalog) : new Set(this.#plan.agents.map((a) => a.id));
+    const previous =
+      attempt > 1 ? latestArtifacts(await listArtifacts(db, this.#runId, { phase: this.phase })) : [];
+    const rerun =
+      attempt > 1
+        ? rerunClosure(this.#plan, state.rerunAgents, catalog)
+        : new Set(this.#plan.agents.map((a) => a.id));
     let interrupted: 'pause' | 'cancel' | undefined;
-    const dispatched = await steps.step('dispatch', async () => {
-      await this.#stage(attempt, 'dispatch', 0);
-      const outcome = await dispatchPhase(
-        { db, queue, catalog, ...(this.#deps.pollMs ? { pollMs: this.#deps.pollMs } : {}) },
-        {
-          runId: this.#runId,
-          phase: this.phase,
-          phaseRowId: this.#phaseRowId,
-          gateAttempt: attempt,
-          plan: this.#plan,
-          waves,
-          hints: state.hints,
-          rerun,
-          previous,
-          interrupted: () => this.#signal(),
-          onProgress: (done, total) => this.#progress(attempt, 'dispatch', done, total),
+    const dispatched = await steps
+      .step(
+        'dispatch',
+        async () => {
+          await this.#stage(attempt, 'dispatch', 0);
+          const outcome = await dispatchPhase(
+            { db, queue, catalog, ...(this.#deps.pollMs ? { pollMs: this.#deps.pollMs } : {}) },
+            {
+              runId: this.#runId,
+              phase: this.phase,
+              phaseRowId: this.#phaseRowId,
+              gateAttempt: attempt,
+              plan: this.#plan,
+              waves,
+              hints: state.hints,
+              rerun,
+              previous,
+              interrupted: () => this.#signal(),
+              onProgress: (done, total) => this.#progress(attempt, 'dispatch', done, total),
+            },
+          );
+          if (outcome.interrupted) interrupted = outcome.interrupted;
+          return outcome;
         },
-      );
-      if (outcome.interrupted) interrupted = outcome.interrupted;
-      return outcome;
-    }, async (tx, outcome) => {
-      // An interrupted dispatch must not be recorded: on resume it runs again and waits for its tasks.
-      if (outcome.interrupted) throw new Interrupted(outcome.interrupted);
-      const aggregates = await this.#aggregate(tx, attempt, outcome.artifacts);
-      return { artifactIds: [...outcome.artifacts, ...aggregates].map((a) => a.id), failed: outcome.failed };
-    }).catch((error: unknown) => {
-      if (error instanceof Interrupted) return undefined;
-      throw error;
-    });
+        async (tx, outcome) => {
+          // An interrupted dispatch must not be recorded: on resume it runs again and waits for its tasks.
+          if (outcome.interrupted) throw new Interrupted(outcome.interrupted);
+          const aggregates = await this.#aggregate(tx, attempt, outcome.artifacts);
+          return {
+            artifactIds: [...outcome.artifacts, ...aggregates].map((a) => a.id),
+            failed: outcome.failed,
+          };
+        },
+      )
+      .catch((error: unknown) => {
+        if (error instanceof Interrupted) return undefined;
+        throw error;
+      });
     if (!dispatched) return this.#interrupt(interrupted ?? 'pause', attempt);
     const guarded = await steps.step('guard', async () => {
       await this.#stage(attempt, 'guard', 60);
@@ -128,12 +168,28 @@ export class PhaseCoordinator {
       if (dispatched.failed.length === 0) return { retried: [] as string[], reports: guarded };
       // Heal: agents whose tasks failed outright get one fresh task each; the guards then measure again.
       const retry = new Set(dispatched.failed.map((f) => f.agentId));
-      const outcome = await dispatchPhase({ db, queue, catalog }, {
-        runId: this.#runId, phase: this.phase, phaseRowId: this.#phaseRowId, gateAttempt: attempt, plan: this.#plan,
-        waves: planWaves({ ...this.#plan, agents: this.#plan.agents.filter((a) => retry.has(a.id)) }, catalog),
-        hints: [...state.hints, 'heal: the previous task for this agent failed; produce a complete, schema-valid output'],
-        rerun: retry, previous: [], interrupted: () => this.#signal(), onProgress: async () => {},
-      });
+      const outcome = await dispatchPhase(
+        { db, queue, catalog },
+        {
+          runId: this.#runId,
+          phase: this.phase,
+          phaseRowId: this.#phaseRowId,
+          gateAttempt: attempt,
+          plan: this.#plan,
+          waves: planWaves(
+            { ...this.#plan, agents: this.#plan.agents.filter((a) => retry.has(a.id)) },
+            catalog,
+          ),
+          hints: [
+            ...state.hints,
+            'heal: the previous task for this agent failed; produce a complete, schema-valid output',
+          ],
+          rerun: retry,
+          previous: [],
+          interrupted: () => this.#signal(),
+          onProgress: async () => {},
+        },
+      );
       if (outcome.failed.length > 0) throw dispatchFailure(outcome.failed);
       return { retried: [...retry], reports: this.#guard(await this.#attemptArtifacts(attempt)) };
     });
@@ -142,21 +198,34 @@ export class PhaseCoordinator {
       await this.#stage(attempt, 'clarify', 75);
       return this.#clarify(attempt, artifacts);
     });
-    return steps.step('handoff', async () => {
-      await this.#stage(attempt, 'handoff', 90);
-      return undefined;
-    }, (tx) => this.#handoff(tx, attempt, artifacts, healed.reports, clarified, healed.retried));
+    return steps.step(
+      'handoff',
+      async () => {
+        await this.#stage(attempt, 'handoff', 90);
+        return undefined;
+      },
+      (tx) => this.#handoff(tx, attempt, artifacts, healed.reports, clarified, healed.retried),
+    );
   }
 
   /** Upstream artifacts (their phases' last attempts) plus this phase's artifacts of this attempt. */
   async #attemptArtifacts(attempt: number): Promise<ArtifactRecord[]> {
     const all = await listArtifacts(this.#deps.db, this.#runId);
     const upstream = latestArtifacts(all.filter((a) => a.phase !== this.phase));
-    return [...upstream, ...all.filter((a) => a.phase === this.phase && Number(a.provenance['gateAttempt']) === attempt)];
+    return [
+      ...upstream,
+      ...all.filter((a) => a.phase === this.phase && Number(a.provenance['gateAttempt']) === attempt),
+    ];
   }
 
   #guard(artifacts: readonly ArtifactRecord[]): GuardOutput[] {
-    const views: ArtifactView[] = artifacts.map((a) => ({ id: a.id, type: a.type, name: a.name, phase: a.phase, content: a.content }));
+    const views: ArtifactView[] = artifacts.map((a) => ({
+      id: a.id,
+      type: a.type,
+      name: a.name,
+      phase: a.phase,
+      content: a.content,
+    }));
     return this.#deps.catalog.guardsFor(this.phase).map((g) => g.evaluate(views));
   }
 
@@ -165,7 +234,13 @@ export class PhaseCoordinator {
    * more questions (the "strict Q/A/V" fix for coverage and ambiguity failures).
    */
   async #clarify(attempt: number, artifacts: readonly ArtifactRecord[]): Promise<ClarifyResult> {
-    const view = (a: ArtifactRecord): ArtifactView => ({ id: a.id, type: a.type, name: a.name, phase: a.phase, content: a.content });
+    const view = (a: ArtifactRecord): ArtifactView => ({
+      id: a.id,
+      type: a.type,
+      name: a.name,
+      phase: a.phase,
+      content: a.content,
+    });
     const budget = new BudgetAccount(this.#deps.db, this.#runId, this.phase);
     const allowance = await budget.allowance();
     const result = await clarify({
@@ -175,15 +250,28 @@ export class PhaseCoordinator {
       phase: this.phase,
       artifacts: artifacts.filter((a) => a.phase === this.phase).map(view),
       references: artifacts.filter((a) => a.phase !== this.phase).map(view),
-      thresholds: { fissionMinCoverage: this.#plan.refinery.fissionMinCoverage, fusionMinConsensus: this.#plan.refinery.fusionMinConsensus },
+      thresholds: {
+        fissionMinCoverage: this.#plan.refinery.fissionMinCoverage,
+        fusionMinConsensus: this.#plan.refinery.fusionMinConsensus,
+      },
       maxQuestions: Math.min(40, 8 + 8 * attempt),
       budget: allowance,
     });
-    await budget.settle({ tokens: 0, usd: 0 }, { tokens: result.usage.inputTokens + result.usage.outputTokens, usd: result.usage.costUsd });
+    await budget.settle(
+      { tokens: 0, usd: 0 },
+      { tokens: result.usage.inputTokens + result.usage.outputTokens, usd: result.usage.costUsd },
+    );
     return result;
   }
 
-  async #handoff(tx: import('../storage/database.ts').Queryable, attempt: number, artifacts: readonly ArtifactRecord[], reports: GuardOutput[], qav: ClarifyResult, healed: string[]): Promise<GateResult> {
+  async #handoff(
+    tx: import('../storage/database.ts').Queryable,
+    attempt: number,
+    artifacts: readonly ArtifactRecord[],
+    reports: GuardOutput[],
+    qav: ClarifyResult,
+    healed: string[],
+  ): Promise<GateResult> {
     const { db } = this.#deps;
     const metrics: Record<string, number | boolean> = {};
     for (const r of reports) Object.assign(metrics, r.metrics);
@@ -202,11 +290,23 @@ export class PhaseCoordinator {
       attempt,
       artifacts: own.map((a) => ({ id: a.id, type: a.type, hash: a.hash })),
       guardReports: reports,
-      qavSummary: { questions: qav.questions, accepted: qav.accepted, rejected: qav.rejected, unknown: qav.unknown, grounding: qav.grounding, assumptionIds: qav.assumptionIds, healed },
+      qavSummary: {
+        questions: qav.questions,
+        accepted: qav.accepted,
+        rejected: qav.rejected,
+        unknown: qav.unknown,
+        grounding: qav.grounding,
+        assumptionIds: qav.assumptionIds,
+        healed,
+      },
       kmapRefs: qav.frameIds,
       metrics,
     });
-    await emit(db, { type: 'phase.ready', runId: this.#runId, phase: this.phase, payload: { attempt, evidencePackId } }, tx);
+    await emit(
+      db,
+      { type: 'phase.ready', runId: this.#runId, phase: this.phase, payload: { attempt, evidencePackId } },
+      tx,
+    );
     const rubrics = {
       ...this.#plan.rubrics,
       fission_coverage_min: this.#plan.refinery.fissionMinCoverage,
@@ -221,70 +321,207 @@ export class PhaseCoordinator {
       waivers: await activeWaivers(tx, this.#runId, this.phase),
       now: this.#deps.now?.() ?? new Date(),
     });
-    const hints = gate.pass ? [] : [...new Set(gate.reasons.flatMap((r) => this.#deps.catalog.fixPlanFor(r).hints))];
+    const hints = gate.pass
+      ? []
+      : [...new Set(gate.reasons.flatMap((r) => this.#deps.catalog.fixPlanFor(r).hints))];
     const result: GateResult = { ...gate, evidencePackId, ...(hints.length ? { hints } : {}) };
-    await appendLedger(tx, { runId: this.#runId, type: 'gate', data: { phase: this.phase, attempt, pass: gate.pass, score: gate.score, reasons: gate.reasons, evidencePackId }, provenance: { gatekeeper: 'code', rubrics } });
+    await appendLedger(tx, {
+      runId: this.#runId,
+      type: 'gate',
+      data: {
+        phase: this.phase,
+        attempt,
+        pass: gate.pass,
+        score: gate.score,
+        reasons: gate.reasons,
+        evidencePackId,
+      },
+      provenance: { gatekeeper: 'code', rubrics },
+    });
     await updatePhase(tx, this.#runId, this.phase, { gateAttempts: attempt, evidencePackId });
     const willRetry = !gate.pass && attempt < this.#plan.maxGateAttempts;
-    await emit(db, {
-      type: gate.pass ? 'phase.gate.passed' : 'phase.gate.failed',
-      runId: this.#runId,
-      phase: this.phase,
-      payload: gate.pass
-        ? { attempt, score: gate.score, evidencePackId, waiversApplied: gate.waiversApplied ?? [] }
-        : { attempt, score: gate.score, evidencePackId, reasons: gate.reasons, failedRubrics: gate.rubricResults.filter((r) => !r.pass && !r.waived).map((r) => r.rubric), hints, willRetry },
-    }, tx);
+    await emit(
+      db,
+      {
+        type: gate.pass ? 'phase.gate.passed' : 'phase.gate.failed',
+        runId: this.#runId,
+        phase: this.phase,
+        payload: gate.pass
+          ? { attempt, score: gate.score, evidencePackId, waiversApplied: gate.waiversApplied ?? [] }
+          : {
+              attempt,
+              score: gate.score,
+              evidencePackId,
+              reasons: gate.reasons,
+              failedRubrics: gate.rubricResults.filter((r) => !r.pass && !r.waived).map((r) => r.rubric),
+              hints,
+              willRetry,
+            },
+      },
+      tx,
+    );
     return result;
   }
 
   /** Loop-until-pass: pick a fix for each failure reason and record the decision. */
   async #planFix(attempt: number, gate: GateResult): Promise<AttemptState> {
-    return this.#steps.child(`fix-${attempt}`).step('fix', async () => {
-      const plans = gate.reasons.map((r) => this.#deps.catalog.fixPlanFor(r));
-      const rerunAgents = plans.some((p) => p.agents.length === 0) ? [] : [...new Set(plans.flatMap((p) => p.agents))];
-      return { hints: [...new Set(plans.flatMap((p) => p.hints))], rerunAgents, strategies: plans.map((p) => ({ rubric: p.rubric, strategy: p.strategy })) };
-    }, async (tx, fix) => {
-      await appendLedger(tx, { runId: this.#runId, type: 'decision', data: { phase: this.phase, attempt, decision: 'auto-fix', strategies: fix.strategies, rerunAgents: fix.rerunAgents, hints: fix.hints }, provenance: { by: 'loop-until-pass', reasons: gate.reasons } });
-      await emit(this.#deps.db, { type: 'phase.retry', runId: this.#runId, phase: this.phase, payload: { attempt: attempt + 1, maxAttempts: this.#plan.maxGateAttempts, reasons: gate.reasons, hints: fix.hints } }, tx);
-      return { hints: fix.hints, rerunAgents: fix.rerunAgents };
-    });
+    return this.#steps.child(`fix-${attempt}`).step(
+      'fix',
+      async () => {
+        const plans = gate.reasons.map((r) => this.#deps.catalog.fixPlanFor(r));
+        const rerunAgents = plans.some((p) => p.agents.length === 0)
+          ? []
+          : [...new Set(plans.flatMap((p) => p.agents))];
+        return {
+          hints: [...new Set(plans.flatMap((p) => p.hints))],
+          rerunAgents,
+          strategies: plans.map((p) => ({ rubric: p.rubric, strategy: p.strategy })),
+        };
+      },
+      async (tx, fix) => {
+        await appendLedger(tx, {
+          runId: this.#runId,
+          type: 'decision',
+          data: {
+            phase: this.phase,
+            attempt,
+            decision: 'auto-fix',
+            strategies: fix.strategies,
+            rerunAgents: fix.rerunAgents,
+            hints: fix.hints,
+          },
+          provenance: { by: 'loop-until-pass', reasons: gate.reasons },
+        });
+        await emit(
+          this.#deps.db,
+          {
+            type: 'phase.retry',
+            runId: this.#runId,
+            phase: this.phase,
+            payload: {
+              attempt: attempt + 1,
+              maxAttempts: this.#plan.maxGateAttempts,
+              reasons: gate.reasons,
+              hints: fix.hints,
+            },
+          },
+          tx,
+        );
+        return { hints: fix.hints, rerunAgents: fix.rerunAgents };
+      },
+    );
   }
 
   async #escalate(attempt: number, gate: GateResult): Promise<PhaseOutcome> {
-    await this.#steps.step('escalate', async () => undefined, async (tx) => {
-      const error = { code: 'GATE_FAILED', message: `${this.phase} gate failed ${attempt} times: ${gate.reasons.join('; ')}`, reasons: gate.reasons };
-      await appendLedger(tx, { runId: this.#runId, type: 'decision', data: { phase: this.phase, decision: 'escalate', attempts: attempt, reasons: gate.reasons }, provenance: { by: 'loop-until-pass' } });
-      await updatePhase(tx, this.#runId, this.phase, { status: 'failed', completed: true, error });
-      await emit(this.#deps.db, { type: 'phase.complete', runId: this.#runId, phase: this.phase, payload: { attempts: attempt, outcome: 'failed', durationMs: Date.now() - this.#started, usage: await this.#usage(tx), ...(gate.evidencePackId ? { evidencePackId: gate.evidencePackId } : {}) } }, tx);
-    });
+    await this.#steps.step(
+      'escalate',
+      async () => undefined,
+      async (tx) => {
+        const error = {
+          code: 'GATE_FAILED',
+          message: `${this.phase} gate failed ${attempt} times: ${gate.reasons.join('; ')}`,
+          reasons: gate.reasons,
+        };
+        await appendLedger(tx, {
+          runId: this.#runId,
+          type: 'decision',
+          data: { phase: this.phase, decision: 'escalate', attempts: attempt, reasons: gate.reasons },
+          provenance: { by: 'loop-until-pass' },
+        });
+        await updatePhase(tx, this.#runId, this.phase, { status: 'failed', completed: true, error });
+        await emit(
+          this.#deps.db,
+          {
+            type: 'phase.complete',
+            runId: this.#runId,
+            phase: this.phase,
+            payload: {
+              attempts: attempt,
+              outcome: 'failed',
+              durationMs: Date.now() - this.#started,
+              usage: await this.#usage(tx),
+              ...(gate.evidencePackId ? { evidencePackId: gate.evidencePackId } : {}),
+            },
+          },
+          tx,
+        );
+      },
+    );
     return 'failed';
   }
 
   async #finish(outcome: 'passed', attempt: number): Promise<PhaseOutcome> {
-    await this.#steps.step('finish', async () => undefined, async (tx) => {
-      await updatePhase(tx, this.#runId, this.phase, { status: 'passed', completed: true, stage: 'handoff' });
-      await emit(this.#deps.db, { type: 'phase.complete', runId: this.#runId, phase: this.phase, payload: { attempts: attempt, outcome, durationMs: Date.now() - this.#started, usage: await this.#usage(tx) } }, tx);
-    });
+    await this.#steps.step(
+      'finish',
+      async () => undefined,
+      async (tx) => {
+        await updatePhase(tx, this.#runId, this.phase, {
+          status: 'passed',
+          completed: true,
+          stage: 'handoff',
+        });
+        await emit(
+          this.#deps.db,
+          {
+            type: 'phase.complete',
+            runId: this.#runId,
+            phase: this.phase,
+            payload: {
+              attempts: attempt,
+              outcome,
+              durationMs: Date.now() - this.#started,
+              usage: await this.#usage(tx),
+            },
+          },
+          tx,
+        );
+      },
+    );
     return outcome;
   }
 
   async #usage(q: import('../storage/database.ts').Queryable): Promise<Record<string, number>> {
-    const rows = await q.query<{ usage: Record<string, number> }>('select usage from phases where run_id = $1 and phase_id = $2', [this.#runId, this.phase]);
+    const rows = await q.query<{ usage: Record<string, number> }>(
+      'select usage from phases where run_id = $1 and phase_id = $2',
+      [this.#runId, this.phase],
+    );
     const u = rows[0]?.usage ?? {};
-    return { tokens: Math.round(u['tokens'] ?? 0), toolsMinutes: u['toolsMinutes'] ?? 0, gpuHours: u['gpuHours'] ?? 0, usd: u['usd'] ?? 0 };
+    return {
+      tokens: Math.round(u['tokens'] ?? 0),
+      toolsMinutes: u['toolsMinutes'] ?? 0,
+      gpuHours: u['gpuHours'] ?? 0,
+      usd: u['usd'] ?? 0,
+    };
   }
 
-  async #aggregate(tx: import('../storage/database.ts').Queryable, attempt: number, artifacts: readonly ArtifactRecord[]): Promise<ArtifactRecord[]> {
+  async #aggregate(
+    tx: import('../storage/database.ts').Queryable,
+    attempt: number,
+    artifacts: readonly ArtifactRecord[],
+  ): Promise<ArtifactRecord[]> {
     const byType = new Map<string, ArtifactRecord[]>();
     for (const a of artifacts) byType.set(a.type, [...(byType.get(a.type) ?? []), a]);
     const out: ArtifactRecord[] = [];
     for (const [type, group] of [...byType.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       if (group.length < 2) continue;
       const ordered = [...group].sort((a, b) => a.name.localeCompare(b.name));
-      const content = aggregate(ordered.map((a) => a.content), this.#plan.aggregation);
+      const content = aggregate(
+        ordered.map((a) => a.content),
+        this.#plan.aggregation,
+      );
       const { artifact } = await insertArtifact(tx, {
-        runId: this.#runId, phase: this.phase, type: `${type}.aggregate`, name: `${this.phase}.${type}`, content, hash: hashOf(content),
-        provenance: { source: 'aggregation', strategy: this.#plan.aggregation, inputs: ordered.map((a) => a.id), gateAttempt: attempt },
+        runId: this.#runId,
+        phase: this.phase,
+        type: `${type}.aggregate`,
+        name: `${this.phase}.${type}`,
+        content,
+        hash: hashOf(content),
+        provenance: {
+          source: 'aggregation',
+          strategy: this.#plan.aggregation,
+          inputs: ordered.map((a) => a.id),
+          gateAttempt: attempt,
+        },
         idempotencyKey: `aggregate:${this.#runId}:${this.phase}:${attempt}:${type}`,
       });
       out.push(artifact);
@@ -297,13 +534,25 @@ export class PhaseCoordinator {
     await this.#progress(attempt, stage, undefined, undefined, pct);
   }
 
-  async #progress(attempt: number, stage: string, done?: number, total?: number, pct?: number): Promise<void> {
+  async #progress(
+    attempt: number,
+    stage: string,
+    done?: number,
+    total?: number,
+    pct?: number,
+  ): Promise<void> {
     const share = total ? (done ?? 0) / total : 0;
     await emit(this.#deps.db, {
       type: 'phase.progress',
       runId: this.#runId,
       phase: this.phase,
-      payload: { attempt, stage, pct: pct ?? Math.round(10 + share * 40), tasksDone: done ?? 0, tasksTotal: total ?? this.#plan.agents.length },
+      payload: {
+        attempt,
+        stage,
+        pct: pct ?? Math.round(10 + share * 40),
+        tasksDone: done ?? 0,
+        tasksTotal: total ?? this.#plan.agents.length,
+      },
     });
   }
 
@@ -318,7 +567,13 @@ export class PhaseCoordinator {
   async #interrupt(signal: 'pause' | 'cancel', attempt: number): Promise<'paused' | 'cancelled'> {
     const status = signal === 'pause' ? 'paused' : 'cancelled';
     await updatePhase(this.#deps.db, this.#runId, this.phase, { status });
-    if (signal === 'pause') await emit(this.#deps.db, { type: 'phase.paused', runId: this.#runId, phase: this.phase, payload: { attempt, reason: 'signal' } });
+    if (signal === 'pause')
+      await emit(this.#deps.db, {
+        type: 'phase.paused',
+        runId: this.#runId,
+        phase: this.phase,
+        payload: { attempt, reason: 'signal' },
+      });
     return status;
   }
 }
@@ -330,4 +585,3 @@ class Interrupted extends Error {
     this.signal = signal;
   }
 }
-

@@ -9,7 +9,10 @@ import type { AgentCatalog } from './catalog.ts';
  * - `partial`: agents whose in-phase inputs are ready run together; an agent that reads what another
  *   agent of the phase produces waits for it.
  */
-export function planWaves(plan: Pick<PhasePlan, 'parallelism' | 'agents'>, catalog: Pick<AgentCatalog, 'getAgent'>): AgentAssignment[][] {
+export function planWaves(
+  plan: Pick<PhasePlan, 'parallelism' | 'agents'>,
+  catalog: Pick<AgentCatalog, 'getAgent'>,
+): AgentAssignment[][] {
   const agents = plan.agents;
   if (plan.parallelism === 'sequential' || plan.parallelism === 'iterative') return agents.map((a) => [a]);
   if (typeof plan.parallelism === 'number') {
@@ -46,7 +49,11 @@ export function planWaves(plan: Pick<PhasePlan, 'parallelism' | 'agents'>, catal
  * The agents to re-run after a failed gate: the ones the fix plans name, plus every agent that reads
  * what a re-run agent produces (its input changed). Empty `named` means re-run all.
  */
-export function rerunClosure(plan: Pick<PhasePlan, 'agents'>, named: readonly string[], catalog: Pick<AgentCatalog, 'getAgent'>): Set<string> {
+export function rerunClosure(
+  plan: Pick<PhasePlan, 'agents'>,
+  named: readonly string[],
+  catalog: Pick<AgentCatalog, 'getAgent'>,
+): Set<string> {
   const ids = plan.agents.map((a) => a.id);
   const selected = new Set(named.filter((n) => ids.includes(n)));
   if (selected.size === 0) return new Set(ids);

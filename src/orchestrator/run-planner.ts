@@ -1,10 +1,10 @@
+import type { PhaseConfigSet } from '../config/load-phase-configs.ts';
+import type { PhaseConfig } from '../config/phase-config.ts';
+import { ErrorCode, IdeaMineError } from '../core/errors.ts';
 import { hashOf } from '../core/ids.ts';
 import type { Budgets } from '../core/schemas/budgets.ts';
 import type { PhasePlan } from '../core/schemas/phase-plan.ts';
 import type { RunPlan } from '../core/schemas/run-plan.ts';
-import type { PhaseConfigSet } from '../config/load-phase-configs.ts';
-import type { PhaseConfig } from '../config/phase-config.ts';
-import { ErrorCode, IdeaMineError } from '../core/errors.ts';
 import type { AgentCatalog } from './catalog.ts';
 
 export const PLANNER_VERSION = '1';
@@ -15,7 +15,11 @@ export const PLANNER_VERSION = '1';
  * phase's agents produce, unless the config names them). The same configs always give the same
  * `planHash`, so a resume can tell whether the plan it is continuing is the one it started.
  */
-export function planRun(runId: string, configs: PhaseConfigSet, catalog: Pick<AgentCatalog, 'getAgent'>): RunPlan {
+export function planRun(
+  runId: string,
+  configs: PhaseConfigSet,
+  catalog: Pick<AgentCatalog, 'getAgent'>,
+): RunPlan {
   const phases = configs.phases.map((c) => phasePlan(c, (id) => catalog.getAgent(id)));
   const budgets = phases.reduce<Budgets>(
     (sum, p) => ({
@@ -43,9 +47,13 @@ function phasePlan(config: PhaseConfig, agentOf: (id: string) => { produces: str
   try {
     produced = [...new Set(settings.agents.map((a) => agentOf(a.id).produces))].sort();
   } catch (error) {
-    throw new IdeaMineError(ErrorCode.invalidConfig, `${config.sources.at(-1) ?? config.phase}: agents: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new IdeaMineError(
+      ErrorCode.invalidConfig,
+      `${config.sources.at(-1) ?? config.phase}: agents: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   const requiredEvidence = settings.requiredEvidence.length > 0 ? settings.requiredEvidence : produced;
   const body = { ...settings, requiredEvidence };

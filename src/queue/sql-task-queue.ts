@@ -3,8 +3,8 @@ import { ErrorClass, ErrorCode, IdeaMineError } from '../core/errors.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { appendEvents, EVENTS_CHANNEL, type NewEvent } from '../storage/event-store.ts';
 import {
-  type ClaimRequest,
   type ClaimedTask,
+  type ClaimRequest,
   type EnqueueRequest,
   type FailOutcome,
   type FailRequest,
@@ -70,9 +70,10 @@ export class SqlTaskQueue implements TaskQueue {
         await q.query('select pg_notify($1, $2)', [this.#db.channel(TASKS_CHANNEL), inserted[0].queue]);
         return { task: toTaskRecord(inserted[0]), created: true };
       }
-      const existing = await q.query<TaskRow>(`select ${TASK_COLUMNS} from tasks where idempotency_key = $1`, [
-        request.idempotencyKey,
-      ]);
+      const existing = await q.query<TaskRow>(
+        `select ${TASK_COLUMNS} from tasks where idempotency_key = $1`,
+        [request.idempotencyKey],
+      );
       if (!existing[0]) throw new IdeaMineError(ErrorCode.internal, 'enqueue conflicted but found no task');
       return { task: toTaskRecord(existing[0]), created: false };
     };
@@ -123,7 +124,8 @@ export class SqlTaskQueue implements TaskQueue {
          returning id`,
         [this.#now(), JSON.stringify(rows)],
       );
-      if (inserted.length > 0) await q.query('select pg_notify($1, $2)', [this.#db.channel(TASKS_CHANNEL), 'batch']);
+      if (inserted.length > 0)
+        await q.query('select pg_notify($1, $2)', [this.#db.channel(TASKS_CHANNEL), 'batch']);
       return inserted.map((r) => r.id);
     };
     return tx ? run(tx) : this.#db.transaction(run);
@@ -167,7 +169,9 @@ export class SqlTaskQueue implements TaskQueue {
        returning t.id`,
       [
         this.#now(),
-        JSON.stringify(beats.map((b) => ({ id: b.taskId, attempt: b.attempt, progress: b.progress ?? null }))),
+        JSON.stringify(
+          beats.map((b) => ({ id: b.taskId, attempt: b.attempt, progress: b.progress ?? null })),
+        ),
       ],
     );
     const aliveIds = new Set(alive.map((r) => r.id));
@@ -223,7 +227,8 @@ export class SqlTaskQueue implements TaskQueue {
       );
       const row = updated[0];
       if (row) {
-        const type = row.state === 'ready' ? 'task.retry' : row.state === 'dead' ? 'task.dead' : 'task.failed';
+        const type =
+          row.state === 'ready' ? 'task.retry' : row.state === 'dead' ? 'task.dead' : 'task.failed';
         await this.#events(tx, [
           {
             type,
@@ -260,7 +265,13 @@ export class SqlTaskQueue implements TaskQueue {
 
   async reclaimExpired(limit = 500): Promise<ReclaimedTask[]> {
     return this.#db.transaction(async (tx) => {
-      const rows = await tx.query<{ id: string; type: string; run_id: string | null; attempt: number; state: 'ready' | 'dead' }>(
+      const rows = await tx.query<{
+        id: string;
+        type: string;
+        run_id: string | null;
+        attempt: number;
+        state: 'ready' | 'dead';
+      }>(
         `with expired as (
            select id from tasks where state = 'running' and locked_until < ${NOW}
             order by locked_until limit $2 for update skip locked)
@@ -289,7 +300,13 @@ export class SqlTaskQueue implements TaskQueue {
       if (rows.some((r) => r.state === 'ready')) {
         await tx.query('select pg_notify($1, $2)', [this.#db.channel(TASKS_CHANNEL), 'reclaimed']);
       }
-      return rows.map((r) => ({ id: r.id, type: r.type, runId: r.run_id, attempt: r.attempt, state: r.state }));
+      return rows.map((r) => ({
+        id: r.id,
+        type: r.type,
+        runId: r.run_id,
+        attempt: r.attempt,
+        state: r.state,
+      }));
     });
   }
 
@@ -302,7 +319,10 @@ export class SqlTaskQueue implements TaskQueue {
         [this.#now(), taskId],
       );
       const row = rows[0];
-      if (row) await this.#events(tx, [{ type: 'task.cancelled', runId: row.run_id, taskId, payload: { taskType: row.type } }]);
+      if (row)
+        await this.#events(tx, [
+          { type: 'task.cancelled', runId: row.run_id, taskId, payload: { taskType: row.type } },
+        ]);
       return Boolean(row);
     });
   }
@@ -315,7 +335,8 @@ export class SqlTaskQueue implements TaskQueue {
         where id = $2 and state in ('failed', 'dead', 'cancelled') returning id`,
       [this.#now(), taskId, this.#defaultMaxAttempts],
     );
-    if (rows.length > 0) await this.#db.query('select pg_notify($1, $2)', [this.#db.channel(TASKS_CHANNEL), 'retry']);
+    if (rows.length > 0)
+      await this.#db.query('select pg_notify($1, $2)', [this.#db.channel(TASKS_CHANNEL), 'retry']);
     return rows.length > 0;
   }
 
@@ -372,7 +393,12 @@ export class SqlTaskQueue implements TaskQueue {
       );
       if (rows[0]) {
         await this.#events(tx, [
-          { type: 'task.stale_write', runId: rows[0].run_id, taskId: fence.taskId, payload: { attempt: fence.attempt, write } },
+          {
+            type: 'task.stale_write',
+            runId: rows[0].run_id,
+            taskId: fence.taskId,
+            payload: { attempt: fence.attempt, write },
+          },
         ]);
       }
     });

@@ -54,7 +54,11 @@ function toEvent(row: EventRow): StoredEvent {
 }
 
 /** Appends events and notifies `channel` (already namespaced by the caller's Database). */
-export async function appendEvents(tx: Queryable, channel: string, events: readonly NewEvent[]): Promise<StoredEvent[]> {
+export async function appendEvents(
+  tx: Queryable,
+  channel: string,
+  events: readonly NewEvent[],
+): Promise<StoredEvent[]> {
   if (events.length === 0) return [];
   const rows = await tx.query<EventRow>(
     `insert into events (event_type, run_id, phase_id, task_id, payload)

@@ -28,7 +28,10 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
   }
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) {
-      throw new IdeaMineError(ErrorCode.migrationFailed, `migrations must be numbered 0001, 0002, … without gaps; found ${m.version} at position ${i + 1}`);
+      throw new IdeaMineError(
+        ErrorCode.migrationFailed,
+        `migrations must be numbered 0001, 0002, … without gaps; found ${m.version} at position ${i + 1}`,
+      );
     }
   });
   return migrations;

@@ -17,7 +17,9 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 // int8 (counts, sequence numbers) as numbers, as PGlite returns them; all our int8s fit in 2^53.
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    oid === INT8_OID
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 /** Real Postgres through a `pg` pool, plus one dedicated client for LISTEN. */
@@ -49,10 +51,14 @@ export async function createPostgresDatabase(options: PostgresDatabaseOptions): 
 
 function storageUnavailable(url: string, cause: unknown): IdeaMineError {
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new IdeaMineError(ErrorCode.storageUnavailable, `cannot reach Postgres at ${redactUrl(url)}: ${reason}`, {
-    errorClass: ErrorClass.transient,
-    cause,
-  });
+  return new IdeaMineError(
+    ErrorCode.storageUnavailable,
+    `cannot reach Postgres at ${redactUrl(url)}: ${reason}`,
+    {
+      errorClass: ErrorClass.transient,
+      cause,
+    },
+  );
 }
 
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
@@ -153,7 +159,10 @@ class PostgresDatabase implements Database {
   }
 
   async #connectListener(): Promise<pg.Client> {
-    const client = new pg.Client({ ...this.#config, application_name: `${this.#config.application_name}-listen` });
+    const client = new pg.Client({
+      ...this.#config,
+      application_name: `${this.#config.application_name}-listen`,
+    });
     client.on('notification', (message) => {
       for (const listener of this.#listeners.get(message.channel) ?? []) listener(message.payload ?? '');
     });

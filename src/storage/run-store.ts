@@ -124,8 +124,17 @@ export async function insertRun(
   return (rows[0] as { id: string }).id;
 }
 
-export async function setRunPlan(q: Queryable, runId: string, plan: unknown, planHash: string): Promise<void> {
-  await q.query('update runs set plan = $2, plan_hash = $3, updated_at = now() where id = $1', [runId, JSON.stringify(plan), planHash]);
+export async function setRunPlan(
+  q: Queryable,
+  runId: string,
+  plan: unknown,
+  planHash: string,
+): Promise<void> {
+  await q.query('update runs set plan = $2, plan_hash = $3, updated_at = now() where id = $1', [
+    runId,
+    JSON.stringify(plan),
+    planHash,
+  ]);
 }
 
 export async function insertPhases(
@@ -136,7 +145,10 @@ export async function insertPhases(
   await q.query(
     `insert into phases (run_id, phase_id, budgets, plan_hash)
      select $1, p.phase, p.budgets, p.plan_hash from jsonb_to_recordset($2::jsonb) as p(phase text, budgets jsonb, plan_hash text)`,
-    [runId, JSON.stringify(phases.map((p) => ({ phase: p.phase, budgets: p.budgets, plan_hash: p.planHash })))],
+    [
+      runId,
+      JSON.stringify(phases.map((p) => ({ phase: p.phase, budgets: p.budgets, plan_hash: p.planHash }))),
+    ],
   );
 }
 
@@ -152,16 +164,23 @@ export async function listRuns(q: Queryable, limit = 20): Promise<RunRecord[]> {
 
 /** Finds a run by full id or unique id prefix (as shown in `ideamine runs`). */
 export async function findRunId(q: Queryable, idOrPrefix: string): Promise<string[]> {
-  const rows = await q.query<{ id: string }>(`select id from runs where id::text like $1 || '%' order by created_at desc limit 2`, [
-    idOrPrefix.toLowerCase(),
-  ]);
+  const rows = await q.query<{ id: string }>(
+    `select id from runs where id::text like $1 || '%' order by created_at desc limit 2`,
+    [idOrPrefix.toLowerCase()],
+  );
   return rows.map((r) => r.id);
 }
 
 export async function updateRun(
   q: Queryable,
   runId: string,
-  fields: { status?: RunStatus; signal?: RunRecord['signal']; error?: unknown; started?: boolean; completed?: boolean },
+  fields: {
+    status?: RunStatus;
+    signal?: RunRecord['signal'];
+    error?: unknown;
+    started?: boolean;
+    completed?: boolean;
+  },
 ): Promise<void> {
   await q.query(
     `update runs set status = coalesce($2, status),
@@ -185,7 +204,10 @@ export async function updateRun(
 }
 
 export async function getPhases(q: Queryable, runId: string): Promise<PhaseRecord[]> {
-  const rows = await q.query(`select ${PHASE_COLUMNS} from phases where run_id = $1 order by created_at, phase_id`, [runId]);
+  const rows = await q.query(
+    `select ${PHASE_COLUMNS} from phases where run_id = $1 order by created_at, phase_id`,
+    [runId],
+  );
   return rows.map(toPhase);
 }
 
@@ -193,7 +215,16 @@ export async function updatePhase(
   q: Queryable,
   runId: string,
   phase: string,
-  fields: { status?: PhaseStatus; stage?: string; gateAttempts?: number; evidencePackId?: string; error?: unknown; signal?: PhaseRecord['signal']; started?: boolean; completed?: boolean },
+  fields: {
+    status?: PhaseStatus;
+    stage?: string;
+    gateAttempts?: number;
+    evidencePackId?: string;
+    error?: unknown;
+    signal?: PhaseRecord['signal'];
+    started?: boolean;
+    completed?: boolean;
+  },
 ): Promise<void> {
   await q.query(
     `update phases set status = coalesce($3, status), stage = coalesce($4, stage),
@@ -236,20 +267,39 @@ export interface NewArtifact {
 
 const ARTIFACT_COLUMNS = 'id, run_id, phase_id, type, name, content, hash, provenance, created_at';
 
-export async function insertArtifact(q: Queryable, a: NewArtifact): Promise<{ artifact: ArtifactRecord; created: boolean }> {
+export async function insertArtifact(
+  q: Queryable,
+  a: NewArtifact,
+): Promise<{ artifact: ArtifactRecord; created: boolean }> {
   const rows = await q.query(
     `insert into artifacts (run_id, phase_id, type, name, content, hash, provenance, idempotency_key, task_id)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      on conflict (idempotency_key) do nothing
      returning ${ARTIFACT_COLUMNS}`,
-    [a.runId, a.phase, a.type, a.name, JSON.stringify(a.content), a.hash, JSON.stringify(a.provenance), a.idempotencyKey, a.taskId ?? null],
+    [
+      a.runId,
+      a.phase,
+      a.type,
+      a.name,
+      JSON.stringify(a.content),
+      a.hash,
+      JSON.stringify(a.provenance),
+      a.idempotencyKey,
+      a.taskId ?? null,
+    ],
   );
   if (rows[0]) return { artifact: toArtifact(rows[0]), created: true };
-  const existing = await q.query(`select ${ARTIFACT_COLUMNS} from artifacts where idempotency_key = $1`, [a.idempotencyKey]);
+  const existing = await q.query(`select ${ARTIFACT_COLUMNS} from artifacts where idempotency_key = $1`, [
+    a.idempotencyKey,
+  ]);
   return { artifact: toArtifact(existing[0] as R), created: false };
 }
 
-export async function listArtifacts(q: Queryable, runId: string, filter: { phase?: string; ids?: readonly string[] } = {}): Promise<ArtifactRecord[]> {
+export async function listArtifacts(
+  q: Queryable,
+  runId: string,
+  filter: { phase?: string; ids?: readonly string[] } = {},
+): Promise<ArtifactRecord[]> {
   const rows = await q.query(
     `select ${ARTIFACT_COLUMNS} from artifacts
       where run_id = $1 and ($2::text is null or phase_id = $2) and ($3::uuid[] is null or id = any($3))
@@ -261,13 +311,31 @@ export async function listArtifacts(q: Queryable, runId: string, filter: { phase
 
 export async function insertEvidencePack(
   q: Queryable,
-  pack: { runId: string; phase: string; attempt: number; artifacts: unknown; guardReports: unknown; qavSummary: unknown; kmapRefs: unknown; metrics: unknown },
+  pack: {
+    runId: string;
+    phase: string;
+    attempt: number;
+    artifacts: unknown;
+    guardReports: unknown;
+    qavSummary: unknown;
+    kmapRefs: unknown;
+    metrics: unknown;
+  },
 ): Promise<string> {
   const rows = await q.query<{ id: string }>(
     `insert into evidence_packs (run_id, phase_id, attempt, artifacts, guard_reports, qav_summary, kmap_refs, metrics)
      values ($1, $2, $3, $4, $5, $6, $7, $8)
      on conflict (run_id, phase_id, attempt) do update set metrics = excluded.metrics returning id`,
-    [pack.runId, pack.phase, pack.attempt, JSON.stringify(pack.artifacts), JSON.stringify(pack.guardReports), JSON.stringify(pack.qavSummary), JSON.stringify(pack.kmapRefs), JSON.stringify(pack.metrics)],
+    [
+      pack.runId,
+      pack.phase,
+      pack.attempt,
+      JSON.stringify(pack.artifacts),
+      JSON.stringify(pack.guardReports),
+      JSON.stringify(pack.qavSummary),
+      JSON.stringify(pack.kmapRefs),
+      JSON.stringify(pack.metrics),
+    ],
   );
   return (rows[0] as { id: string }).id;
 }
@@ -299,7 +367,14 @@ export async function activeWaivers(q: Queryable, runId: string, phase: string):
 
 export async function insertWaiver(
   q: Queryable,
-  w: { runId: string; phase: string; violationType: string; owner: string; expiresAt: Date; compensatingControl: string },
+  w: {
+    runId: string;
+    phase: string;
+    violationType: string;
+    owner: string;
+    expiresAt: Date;
+    compensatingControl: string;
+  },
 ): Promise<string> {
   const rows = await q.query<{ id: string }>(
     `insert into waivers (run_id, phase, violation_type, owner, expires_at, compensating_control) values ($1, $2, $3, $4, $5, $6) returning id`,
@@ -308,7 +383,12 @@ export async function insertWaiver(
   return (rows[0] as { id: string }).id;
 }
 
-export async function saveDossier(q: Queryable, runId: string, version: string, content: unknown): Promise<string> {
+export async function saveDossier(
+  q: Queryable,
+  runId: string,
+  version: string,
+  content: unknown,
+): Promise<string> {
   const rows = await q.query<{ id: string }>(
     `insert into release_dossiers (run_id, version, content) values ($1, $2, $3)
      on conflict (run_id) do update set version = excluded.version, content = excluded.content returning id`,
@@ -317,7 +397,10 @@ export async function saveDossier(q: Queryable, runId: string, version: string, 
   return (rows[0] as { id: string }).id;
 }
 
-export async function getDossier(q: Queryable, runId: string): Promise<{ id: string; version: string; content: unknown } | undefined> {
+export async function getDossier(
+  q: Queryable,
+  runId: string,
+): Promise<{ id: string; version: string; content: unknown } | undefined> {
   const rows = await q.query<{ id: string; version: string; content: unknown }>(
     'select id, version, content from release_dossiers where run_id = $1',
     [runId],
@@ -335,7 +418,10 @@ export async function retryFailedPhases(q: Queryable, runId: string, phase?: str
     [runId, phase ?? null],
   );
   if (rows.length > 0) {
-    await q.query(`update runs set status = 'paused', error = null, signal = null, completed_at = null, updated_at = now() where id = $1`, [runId]);
+    await q.query(
+      `update runs set status = 'paused', error = null, signal = null, completed_at = null, updated_at = now() where id = $1`,
+      [runId],
+    );
   }
   return rows.map((r) => r.phase_id);
 }

@@ -17,7 +17,11 @@ describe('acceptance: kill -9 during `ideamine run`, then `ideamine resume`', ()
 
   it('resumes where it stopped and never re-runs finished phases', async () => {
     const child = spawnCli(['run', 'A shared todo app for small teams', '--json'], env);
-    const started = await waitForJsonLine(child, (l) => l['type'] === 'phase.started' && l['phase'] === 'prd', 90_000);
+    const started = await waitForJsonLine(
+      child,
+      (l) => l['type'] === 'phase.started' && l['phase'] === 'prd',
+      90_000,
+    );
     const runId = String(started['runId']);
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
@@ -32,7 +36,11 @@ describe('acceptance: kill -9 during `ideamine run`, then `ideamine resume`', ()
     const resumed = await runCli(['resume', runId.slice(0, 8), '--json'], env, 150_000);
     expect(resumed.stderr).toBe('');
     expect(resumed.code).toBe(0);
-    const summary = resumed.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).at(-1);
+    const summary = resumed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .at(-1);
     expect(summary).toMatchObject({ type: 'run.summary', outcome: 'succeeded' });
 
     const after = await snapshot(home, runId);
@@ -48,7 +56,10 @@ describe('acceptance: kill -9 during `ideamine run`, then `ideamine resume`', ()
 async function snapshot(home: string, runId: string) {
   const db = await openDatabase({ driver: 'pglite', dataDir: home });
   try {
-    const phases = await db.query<{ phase_id: string; status: string }>('select phase_id, status from phases where run_id = $1', [runId]);
+    const phases = await db.query<{ phase_id: string; status: string }>(
+      'select phase_id, status from phases where run_id = $1',
+      [runId],
+    );
     const tasks = await db.query<{ phase_id: string; n: number }>(
       'select p.phase_id, count(t.id)::int as n from phases p left join tasks t on t.phase_id = p.id where p.run_id = $1 group by p.phase_id',
       [runId],

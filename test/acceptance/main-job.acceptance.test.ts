@@ -30,11 +30,24 @@ describe('acceptance: a full run of "A shared todo app for small teams"', () => 
     expect(phases.every((p) => p.status === 'passed')).toBe(true);
     const dossier = JSON.parse(readFileSync(join(h.home, 'runs', runId, 'dossier.json'), 'utf8'));
     expect(dossier.phases).toHaveLength(13);
-    expect(readFileSync(join(h.home, 'runs', runId, 'dossier.html'), 'utf8')).toContain('A shared todo app for small teams');
+    expect(readFileSync(join(h.home, 'runs', runId, 'dossier.html'), 'utf8')).toContain(
+      'A shared todo app for small teams',
+    );
     const events = await h.events(runId);
     for (const e of events) {
-      const parsed = EventSchema.safeParse({ seq: e.seq, id: e.id, runId: e.runId, phase: e.phase, taskId: e.taskId, createdAt: e.createdAt.toISOString(), type: e.type, payload: e.payload });
-      expect(parsed.success, `${e.type}: ${parsed.success ? '' : JSON.stringify(parsed.error.issues)}`).toBe(true);
+      const parsed = EventSchema.safeParse({
+        seq: e.seq,
+        id: e.id,
+        runId: e.runId,
+        phase: e.phase,
+        taskId: e.taskId,
+        createdAt: e.createdAt.toISOString(),
+        type: e.type,
+        payload: e.payload,
+      });
+      expect(parsed.success, `${e.type}: ${parsed.success ? '' : JSON.stringify(parsed.error.issues)}`).toBe(
+        true,
+      );
     }
     expect((await verifyLedger(h.rt.db, runId)).ok).toBe(true);
   });
@@ -60,14 +73,18 @@ describe('acceptance: a full run of "A shared todo app for small teams"', () => 
   });
 
   it('criterion 9: the run completes with zero user prompts', async () => {
-    const packs = await h.rt.db.query<{ metrics: Record<string, unknown> }>('select metrics from evidence_packs where run_id = $1', [runId]);
+    const packs = await h.rt.db.query<{ metrics: Record<string, unknown> }>(
+      'select metrics from evidence_packs where run_id = $1',
+      [runId],
+    );
     expect(packs.length).toBeGreaterThanOrEqual(13);
     expect(packs.every((p) => p.metrics['user_prompts'] === 0)).toBe(true);
   });
 
   it('criterion 10: security and story-loop start together', async () => {
     const events = await h.events(runId);
-    const seq = (type: string, phase: string) => events.find((e) => e.type === type && e.phase === phase)?.seq ?? -1;
+    const seq = (type: string, phase: string) =>
+      events.find((e) => e.type === type && e.phase === phase)?.seq ?? -1;
     const bothStarted = Math.max(seq('phase.started', 'security'), seq('phase.started', 'story-loop'));
     const firstDone = Math.min(seq('phase.complete', 'security'), seq('phase.complete', 'story-loop'));
     expect(bothStarted).toBeGreaterThan(0);
@@ -76,8 +93,12 @@ describe('acceptance: a full run of "A shared todo app for small teams"', () => 
 
   it('the same idea gives the same artifacts; a different idea gives different ones', async () => {
     const again = await h.run(TODO_IDEA);
-    const other = await h.run({ title: 'A marketplace for renting camping gear', description: 'A marketplace for renting camping gear between neighbours' });
-    const contents = async (id: string) => (await listArtifacts(h.rt.db, id, { phase: 'prd' })).map((a) => `${a.name}:${a.hash}`).sort();
+    const other = await h.run({
+      title: 'A marketplace for renting camping gear',
+      description: 'A marketplace for renting camping gear between neighbours',
+    });
+    const contents = async (id: string) =>
+      (await listArtifacts(h.rt.db, id, { phase: 'prd' })).map((a) => `${a.name}:${a.hash}`).sort();
     expect(await contents(again.runId)).toEqual(await contents(runId));
     expect(await contents(other.runId)).not.toEqual(await contents(runId));
   }, 180_000);
@@ -87,12 +108,20 @@ describe('acceptance: gates and configuration', () => {
   it('criterion 4: a failing guard blocks the gate with its reason; the loop fixes it on a later attempt', async () => {
     const h = await openHarness();
     try {
-      const { runId, outcome } = await h.run({ title: 'Defective critique', description: 'A shared todo app for small teams [defect:contradictions]' });
+      const { runId, outcome } = await h.run({
+        title: 'Defective critique',
+        description: 'A shared todo app for small teams [defect:contradictions]',
+      });
       expect(outcome).toBe('succeeded');
-      const failed = (await h.events(runId)).filter((e) => e.type === 'phase.gate.failed' && e.phase === 'critique');
+      const failed = (await h.events(runId)).filter(
+        (e) => e.type === 'phase.gate.failed' && e.phase === 'critique',
+      );
       expect(failed).toHaveLength(1);
-      expect((failed[0]?.payload['reasons'] as string[]).join(' ')).toMatch(/contradictions_max exceeded/);
-      const ledger = await h.rt.db.query<{ data: Record<string, unknown> }>(`select data from ledger where run_id = $1 and type = 'decision'`, [runId]);
+      expect(JSON.stringify(failed[0]?.payload['reasons'])).toMatch(/contradictions_max exceeded/);
+      const ledger = await h.rt.db.query<{ data: Record<string, unknown> }>(
+        `select data from ledger where run_id = $1 and type = 'decision'`,
+        [runId],
+      );
       expect(ledger.some((l) => l.data['decision'] === 'auto-fix')).toBe(true);
     } finally {
       await h.close();
@@ -102,13 +131,19 @@ describe('acceptance: gates and configuration', () => {
   it('a gate that keeps failing exhausts its attempts and the phase fails with the escalation recorded', async () => {
     const h = await openHarness();
     try {
-      const { runId, outcome } = await h.run({ title: 'Hopeless critique', description: 'A shared todo app for small teams [defect-persistent:contradictions]' });
+      const { runId, outcome } = await h.run({
+        title: 'Hopeless critique',
+        description: 'A shared todo app for small teams [defect-persistent:contradictions]',
+      });
       expect(outcome).toBe('failed');
       const phases = await getPhases(h.rt.db, runId);
       const critique = phases.find((p) => p.phase === 'critique');
       expect(critique).toMatchObject({ status: 'failed', gateAttempts: 5 });
       expect(phases.filter((p) => p.status === 'pending').map((p) => p.phase)).toContain('prd');
-      const escalation = await h.rt.db.query<{ data: Record<string, unknown> }>(`select data from ledger where run_id = $1 and type = 'decision' and data ->> 'decision' = 'escalate'`, [runId]);
+      const escalation = await h.rt.db.query<{ data: Record<string, unknown> }>(
+        `select data from ledger where run_id = $1 and type = 'decision' and data ->> 'decision' = 'escalate'`,
+        [runId],
+      );
       expect(escalation).toHaveLength(1);
     } finally {
       await h.close();
@@ -118,14 +153,31 @@ describe('acceptance: gates and configuration', () => {
   it("criterion 6: swapping a phase's YAML changes its agents with no code change", async () => {
     const configDir = mkdtempSync(join(tmpdir(), 'ideamine-config-'));
     mkdirSync(configDir, { recursive: true });
-    writeFileSync(join(configDir, 'ideation.yaml'), 'phase: ideation\nagents:\n  - ideation.strategy\n  - ideation.persona\n');
+    writeFileSync(
+      join(configDir, 'ideation.yaml'),
+      'phase: ideation\nagents:\n  - ideation.strategy\n  - ideation.persona\n',
+    );
     const h = await openHarness({ configDir });
     try {
       const configs = await h.rt.loadPhaseConfigs();
-      expect(configs.byName.get('ideation')?.agents.map((a) => a.id)).toEqual(['ideation.strategy', 'ideation.persona']);
-      const { runId } = await h.rt.orchestrator.createRun({ title: 'Config swap', description: 'A shared todo app for small teams' }, configs);
-      const plan = (await h.rt.db.query<{ plan: { phases: Array<{ phase: string; agents: Array<{ id: string }> }> } }>('select plan from runs where id = $1', [runId]))[0]?.plan;
-      expect(plan?.phases.find((p) => p.phase === 'ideation')?.agents.map((a) => a.id)).toEqual(['ideation.strategy', 'ideation.persona']);
+      expect(configs.byName.get('ideation')?.agents.map((a) => a.id)).toEqual([
+        'ideation.strategy',
+        'ideation.persona',
+      ]);
+      const { runId } = await h.rt.orchestrator.createRun(
+        { title: 'Config swap', description: 'A shared todo app for small teams' },
+        configs,
+      );
+      const plan = (
+        await h.rt.db.query<{ plan: { phases: Array<{ phase: string; agents: Array<{ id: string }> }> } }>(
+          'select plan from runs where id = $1',
+          [runId],
+        )
+      )[0]?.plan;
+      expect(plan?.phases.find((p) => p.phase === 'ideation')?.agents.map((a) => a.id)).toEqual([
+        'ideation.strategy',
+        'ideation.persona',
+      ]);
     } finally {
       await h.close();
     }

@@ -5,8 +5,18 @@ import type { Database } from '../../src/storage/database.ts';
 import { readEvents } from '../../src/storage/event-store.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
-const transient: SerializedError = { code: 'INTERNAL', message: 'boom', errorClass: 'transient', retryable: true };
-const fatal: SerializedError = { code: 'INVALID_INPUT', message: 'bad', errorClass: 'fatal', retryable: false };
+const transient: SerializedError = {
+  code: 'INTERNAL',
+  message: 'boom',
+  errorClass: 'transient',
+  retryable: true,
+};
+const fatal: SerializedError = {
+  code: 'INVALID_INPUT',
+  message: 'bad',
+  errorClass: 'fatal',
+  retryable: false,
+};
 
 /** The queue contract, run unchanged on every driver. */
 export function queueSuite(name: string, open: () => Promise<Database>): void {
@@ -68,7 +78,9 @@ export function queueSuite(name: string, open: () => Promise<Database>): void {
     it('filters claims by type and queue', async () => {
       await queue.enqueue({ type: 'a' });
       await queue.enqueue({ type: 'b', queue: 'other' });
-      expect(await queue.claim({ workerId: 'w', limit: 5, types: ['b'], queues: ['default'] })).toHaveLength(0);
+      expect(await queue.claim({ workerId: 'w', limit: 5, types: ['b'], queues: ['default'] })).toHaveLength(
+        0,
+      );
       const got = await queue.claim({ workerId: 'w', limit: 5, types: ['b'], queues: ['other'] });
       expect(got.map((t) => t.type)).toEqual(['b']);
     });
@@ -78,12 +90,18 @@ export function queueSuite(name: string, open: () => Promise<Database>): void {
       const [first] = await queue.claim({ workerId: 'w1', limit: 1 });
       expect(first).toBeDefined();
       clock.advance(10_001);
-      expect(await queue.reclaimExpired()).toEqual([expect.objectContaining({ id: task.id, state: 'ready' })]);
+      expect(await queue.reclaimExpired()).toEqual([
+        expect.objectContaining({ id: task.id, state: 'ready' }),
+      ]);
       const [second] = await queue.claim({ workerId: 'w2', limit: 1 });
       expect(second?.attempt).toBe(2);
       const stale = { taskId: task.id, attempt: 1 };
-      await expect(queue.complete(stale, { by: 'w1' })).rejects.toMatchObject({ code: ErrorCode.staleAttempt });
-      await expect(queue.saveCheckpoint(stale, 'x', {})).rejects.toMatchObject({ code: ErrorCode.staleAttempt });
+      await expect(queue.complete(stale, { by: 'w1' })).rejects.toMatchObject({
+        code: ErrorCode.staleAttempt,
+      });
+      await expect(queue.saveCheckpoint(stale, 'x', {})).rejects.toMatchObject({
+        code: ErrorCode.staleAttempt,
+      });
       await expect(queue.fail(stale, { error: transient, retryDelayMs: 0 })).rejects.toMatchObject({
         code: ErrorCode.staleAttempt,
       });
@@ -99,7 +117,9 @@ export function queueSuite(name: string, open: () => Promise<Database>): void {
       const { task } = await queue.enqueue({ type: 't' });
       const [claimed] = await queue.claim({ workerId: 'w', limit: 1 });
       clock.advance(8_000);
-      expect(await queue.heartbeat([{ taskId: task.id, attempt: claimed!.attempt, progress: { pct: 40 } }])).toEqual([]);
+      expect(
+        await queue.heartbeat([{ taskId: task.id, attempt: claimed!.attempt, progress: { pct: 40 } }]),
+      ).toEqual([]);
       clock.advance(8_000);
       expect(await queue.reclaimExpired()).toEqual([]);
       expect((await queue.get(task.id))?.progress).toEqual({ pct: 40 });
@@ -108,15 +128,18 @@ export function queueSuite(name: string, open: () => Promise<Database>): void {
     it('retries with the given delay, then dead-letters after max attempts with its history', async () => {
       const { task } = await queue.enqueue({ type: 't', maxAttempts: 2 });
       const [a1] = await queue.claim({ workerId: 'w', limit: 1 });
-      expect(await queue.fail({ taskId: task.id, attempt: a1!.attempt }, { error: transient, retryDelayMs: 5_000 })).toBe(
-        'retry',
-      );
+      expect(
+        await queue.fail(
+          { taskId: task.id, attempt: a1!.attempt },
+          { error: transient, retryDelayMs: 5_000 },
+        ),
+      ).toBe('retry');
       expect(await queue.claim({ workerId: 'w', limit: 1 })).toHaveLength(0);
       clock.advance(5_000);
       const [a2] = await queue.claim({ workerId: 'w', limit: 1 });
-      expect(await queue.fail({ taskId: task.id, attempt: a2!.attempt }, { error: transient, retryDelayMs: 0 })).toBe(
-        'dead',
-      );
+      expect(
+        await queue.fail({ taskId: task.id, attempt: a2!.attempt }, { error: transient, retryDelayMs: 0 }),
+      ).toBe('dead');
       const dead = await queue.get(task.id);
       expect(dead?.state).toBe('dead');
       expect(dead?.history.map((h) => h.outcome)).toEqual(['failed', 'failed']);
@@ -129,7 +152,9 @@ export function queueSuite(name: string, open: () => Promise<Database>): void {
     it('a non-retryable error fails the task at once', async () => {
       const { task } = await queue.enqueue({ type: 't' });
       const [c] = await queue.claim({ workerId: 'w', limit: 1 });
-      expect(await queue.fail({ taskId: task.id, attempt: c!.attempt }, { error: fatal, retryDelayMs: 0 })).toBe('failed');
+      expect(
+        await queue.fail({ taskId: task.id, attempt: c!.attempt }, { error: fatal, retryDelayMs: 0 }),
+      ).toBe('failed');
       expect((await queue.get(task.id))?.state).toBe('failed');
     });
 

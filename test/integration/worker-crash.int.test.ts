@@ -55,7 +55,12 @@ describe.runIf(postgresReachable)('crash: 3 workers on Postgres, kill -9 every f
     const random = rng(seed);
     const db = await openDatabase({ driver: 'postgres', url: POSTGRES_URL, schema });
     const queue = new SqlTaskQueue(db);
-    const env = { DATABASE_URL: POSTGRES_URL, IDEAMINE_PG_SCHEMA: schema, IDEAMINE_LEASE: `${LEASE_MS}`, IDEAMINE_HEARTBEAT: '400' };
+    const env = {
+      DATABASE_URL: POSTGRES_URL,
+      IDEAMINE_PG_SCHEMA: schema,
+      IDEAMINE_LEASE: `${LEASE_MS}`,
+      IDEAMINE_HEARTBEAT: '400',
+    };
     await queue.enqueueMany(
       Array.from({ length: TASKS }, () => ({
         type: 'diag.sleep',
@@ -75,24 +80,37 @@ describe.runIf(postgresReachable)('crash: 3 workers on Postgres, kill -9 every f
       if ((await queue.stats()).byState.succeeded >= TASKS * 0.9) continue; // let the tail finish
       const victimIndex = Math.floor(random() * workers.length);
       const victim = workers[victimIndex]!;
-      const orphaned = await db.query<{ id: string }>(`select id from tasks where state = 'running' and lease_owner = $1`, [victim.id]);
+      const orphaned = await db.query<{ id: string }>(
+        `select id from tasks where state = 'running' and lease_owner = $1`,
+        [victim.id],
+      );
       const killedAt = Date.now();
       await kill9(victim);
       kills++;
       workers[victimIndex] = await startWorker(env);
       if (orphaned.length > 0) {
-        void measureRecovery(db, orphaned.map((o) => o.id), killedAt).then((ms) => recoveries.push(ms));
+        void measureRecovery(
+          db,
+          orphaned.map((o) => o.id),
+          killedAt,
+        ).then((ms) => recoveries.push(ms));
       }
     }
     await new Promise((r) => setTimeout(r, 500));
     for (const w of workers) w.child.kill('SIGTERM');
-    const rows = await db.query<{ state: string; attempt: number; result: { resumedFromMs: number; sleptMs: number } | null; stale_writes: number }>(
-      'select state, attempt, result, stale_writes from tasks',
-    );
+    const rows = await db.query<{
+      state: string;
+      attempt: number;
+      result: { resumedFromMs: number; sleptMs: number } | null;
+      stale_writes: number;
+    }>('select state, attempt, result, stale_writes from tasks');
     const succeeded = rows.filter((r) => r.state === 'succeeded');
     const resumed = succeeded.filter((r) => (r.result?.resumedFromMs ?? 0) > 0);
     const staleRejected = rows.reduce((n, r) => n + r.stale_writes, 0);
-    const p = (q: number) => [...recoveries].sort((a, b) => a - b)[Math.min(recoveries.length - 1, Math.floor(q * recoveries.length))] ?? 0;
+    const p = (q: number) =>
+      [...recoveries].sort((a, b) => a - b)[
+        Math.min(recoveries.length - 1, Math.floor(q * recoveries.length))
+      ] ?? 0;
     const figures = {
       seed,
       tasks: TASKS,
@@ -110,14 +128,19 @@ describe.runIf(postgresReachable)('crash: 3 workers on Postgres, kill -9 every f
     expect(succeeded).toHaveLength(TASKS);
     expect(kills).toBeGreaterThanOrEqual(3);
     // Work done across attempts adds up to exactly the task's work: resumed from the checkpoint, not from zero.
-    for (const r of succeeded) expect((r.result?.resumedFromMs ?? 0) + (r.result?.sleptMs ?? 0)).toBe(WORK_MS);
+    for (const r of succeeded)
+      expect((r.result?.resumedFromMs ?? 0) + (r.result?.sleptMs ?? 0)).toBe(WORK_MS);
     expect(resumed.length).toBeGreaterThan(0);
     // Re-claim waits for the lease to lapse plus one reclaim sweep (lease/10) and a claim.
     expect(figures.recoveryMaxMs).toBeLessThan(LEASE_MS * 1.5 + 1_000);
   }, 200_000);
 });
 
-async function measureRecovery(db: Awaited<ReturnType<typeof openDatabase>>, ids: string[], killedAt: number): Promise<number> {
+async function measureRecovery(
+  db: Awaited<ReturnType<typeof openDatabase>>,
+  ids: string[],
+  killedAt: number,
+): Promise<number> {
   for (;;) {
     const rows = await db.query<{ n: number }>(
       `select count(*)::int as n from tasks where id = any($1::uuid[]) and state = 'running' and locked_until is not null
@@ -138,7 +161,11 @@ describe('crash: the embedded (PGlite) owner is killed with -9 and reopened', ()
     {
       const db = await openDatabase({ driver: 'pglite', dataDir: home });
       await new SqlTaskQueue(db).enqueueMany(
-        Array.from({ length: 40 }, () => ({ type: 'diag.sleep', input: { ms: 1_000, checkpointEveryMs: 200, sliceMs: 50 }, leaseMs: 1_500 })),
+        Array.from({ length: 40 }, () => ({
+          type: 'diag.sleep',
+          input: { ms: 1_000, checkpointEveryMs: 200, sliceMs: 50 },
+          leaseMs: 1_500,
+        })),
       );
       await db.close();
     }
@@ -164,7 +191,9 @@ describe('crash: the embedded (PGlite) owner is killed with -9 and reopened', ()
     });
     expect(done).toBe(true);
     const db = await openDatabase({ driver: 'pglite', dataDir: home });
-    const rows = await db.query<{ state: string; result: { resumedFromMs: number; sleptMs: number } | null }>('select state, result from tasks');
+    const rows = await db.query<{ state: string; result: { resumedFromMs: number; sleptMs: number } | null }>(
+      'select state, result from tasks',
+    );
     await db.close();
     expect(rows.filter((r) => r.state === 'succeeded')).toHaveLength(40);
     expect(rows.some((r) => (r.result?.resumedFromMs ?? 0) > 0)).toBe(true);

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/ideamine.js', import.meta.url));
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -13,7 +13,11 @@ export interface CliResult {
 }
 
 /** Runs `ideamine <args>` with the Node running the tests (the pinned Node 24) and waits for it. */
-export async function runCli(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 120_000): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 120_000,
+): Promise<CliResult> {
   const child = spawnCli(args, env);
   let stdout = '';
   let stderr = '';
@@ -38,7 +42,11 @@ export function spawnCli(args: string[], env: Record<string, string | undefined>
 }
 
 /** Resolves with the first JSON line on stdout that matches. */
-export function waitForJsonLine(child: ChildProcess, match: (line: Record<string, unknown>) => boolean, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+export function waitForJsonLine(
+  child: ChildProcess,
+  match: (line: Record<string, unknown>) => boolean,
+  timeoutMs = 30_000,
+): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     if (!child.stdout) return reject(new Error('no stdout'));
     const rl = createInterface({ input: child.stdout });

@@ -19,8 +19,17 @@ export interface Harness {
 
 export async function openHarness(overrides: Partial<RuntimeOptions> = {}): Promise<Harness> {
   const home = mkdtempSync(join(tmpdir(), 'ideamine-acceptance-'));
-  const rt = await openRuntime({ home, leaseMs: 30_000, logLevel: 'silent', model: 'offline', ...overrides }, silentLogger);
-  const pool = new WorkerPool({ queue: rt.queue, handlers: rt.handlers, concurrency: 4, heartbeatMs: 1_000, pollMaxMs: 200 });
+  const rt = await openRuntime(
+    { home, leaseMs: 30_000, logLevel: 'silent', model: 'offline', ...overrides },
+    silentLogger,
+  );
+  const pool = new WorkerPool({
+    queue: rt.queue,
+    handlers: rt.handlers,
+    concurrency: 4,
+    heartbeatMs: 1_000,
+    pollMaxMs: 200,
+  });
   await pool.start();
   return {
     rt,
@@ -38,4 +47,7 @@ export async function openHarness(overrides: Partial<RuntimeOptions> = {}): Prom
   };
 }
 
-export const TODO_IDEA: Idea = { title: 'A shared todo app for small teams', description: 'A shared todo app for small teams' };
+export const TODO_IDEA: Idea = {
+  title: 'A shared todo app for small teams',
+  description: 'A shared todo app for small teams',
+};

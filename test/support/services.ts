@@ -1,5 +1,5 @@
-import net from 'node:net';
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import pg from 'pg';
 import type { Database } from '../../src/storage/database.ts';
 import { openDatabase } from '../../src/storage/open.ts';
@@ -31,7 +31,9 @@ function canConnect(url: string, defaultPort: number): Promise<boolean> {
 export async function serviceAvailable(name: 'postgres' | 'redis'): Promise<boolean> {
   const ok = name === 'postgres' ? await canConnect(POSTGRES_URL, 5432) : await canConnect(REDIS_URL, 6379);
   if (!ok && process.env['CI'] === 'true') {
-    throw new Error(`${name} is unreachable (${name === 'postgres' ? POSTGRES_URL : REDIS_URL}) and CI=true: server-backed suites must run`);
+    throw new Error(
+      `${name} is unreachable (${name === 'postgres' ? POSTGRES_URL : REDIS_URL}) and CI=true: server-backed suites must run`,
+    );
   }
   if (!ok) console.warn(`[skip] ${name} unreachable: its suites are skipped (set CI=true to make this fail)`);
   return ok;

@@ -20,7 +20,11 @@ export function registerControlCommands(program: Command, cli: CliContext): void
   for (const signal of ['pause', 'cancel'] as const) {
     program
       .command(`${signal} <run>`)
-      .description(signal === 'pause' ? 'pause a run at its next stage boundary (resume continues it)' : 'cancel a run and its queued tasks')
+      .description(
+        signal === 'pause'
+          ? 'pause a run at its next stage boundary (resume continues it)'
+          : 'cancel a run and its queued tasks',
+      )
       .action(async (run: string) => {
         await withRuntime(cli, async (rt) => {
           const runId = await resolveRunId(rt, run);
@@ -45,7 +49,9 @@ export function registerControlCommands(program: Command, cli: CliContext): void
   const config = program.command('config').description('phase configuration');
   config
     .command('validate')
-    .description('load and check the builtin phase configs plus IDEAMINE_CONFIG_DIR overrides; errors name file, field and reason')
+    .description(
+      'load and check the builtin phase configs plus IDEAMINE_CONFIG_DIR overrides; errors name file, field and reason',
+    )
     .option('--json', 'print the resolved phases as JSON')
     .action(async (flags: { json?: boolean }) => {
       const options = cli.options();

@@ -32,7 +32,11 @@ export function registerDoctorCommand(program: Command, cli: CliContext): void {
 
 function checkNode(): DoctorCheck {
   const major = Number(process.versions.node.split('.')[0]);
-  return { name: 'node', ok: major >= 24, detail: `${process.version} at ${process.execPath}${major >= 24 ? '' : ' (needs 24 or newer)'}` };
+  return {
+    name: 'node',
+    ok: major >= 24,
+    detail: `${process.version} at ${process.execPath}${major >= 24 ? '' : ' (needs 24 or newer)'}`,
+  };
 }
 
 function checkDataDir(home: string, databaseUrl: string | undefined): DoctorCheck {
@@ -53,7 +57,7 @@ async function checkPostgres(url: string): Promise<DoctorCheck> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
   try {
     await client.connect();
-    const rows = await client.query<{ v: string }>('select current_setting(\'server_version\') as v');
+    const rows = await client.query<{ v: string }>("select current_setting('server_version') as v");
     return { name: 'postgres', ok: true, detail: `${redactUrl(url)}: server ${rows.rows[0]?.v}` };
   } catch (error) {
     return { name: 'postgres', ok: false, detail: `${redactUrl(url)}: ${(error as Error).message}` };
@@ -63,7 +67,12 @@ async function checkPostgres(url: string): Promise<DoctorCheck> {
 }
 
 async function checkRedis(url: string): Promise<DoctorCheck> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3_000, retryStrategy: () => null });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 3_000,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => {});
   try {
     await redis.connect();

@@ -31,10 +31,19 @@ export function registerInspectCommands(program: Command, cli: CliContext): void
     .option('--json', 'print JSON lines')
     .action(async (flags: { json?: boolean }) => {
       const runs = await withRuntime(cli, (rt) => listRuns(rt.db, 50));
-      if (flags.json) return runs.forEach((r) => printJson(r));
+      if (flags.json) {
+        for (const r of runs) printJson(r);
+        return;
+      }
       if (runs.length === 0) return printLine('no runs yet: ideamine run "<idea>"');
       printTable(
-        runs.map((r) => ({ id: r.id, status: r.status, title: String((r.idea as Record<string, unknown>)['title'] ?? ''), created: r.createdAt, tokens: Math.round(r.usage['tokens'] ?? 0) })),
+        runs.map((r) => ({
+          id: r.id,
+          status: r.status,
+          title: String((r.idea as Record<string, unknown>)['title'] ?? ''),
+          created: r.createdAt,
+          tokens: Math.round(r.usage['tokens'] ?? 0),
+        })),
         ['id', 'status', 'title', 'created', 'tokens'],
       );
     });
@@ -51,7 +60,15 @@ export function registerInspectCommands(program: Command, cli: CliContext): void
         if (flags.json) return printJson({ run: record, phases });
         printLine(`run ${runId}  ${record?.status}  "${String(record?.idea['title'] ?? '')}"`);
         printTable(
-          phases.map((p) => ({ phase: p.phase, status: p.status, stage: p.stage, attempts: p.gateAttempts, tokens: Math.round(p.usage['tokens'] ?? 0), usd: Number(p.usage['usd'] ?? 0).toFixed(4), error: p.error?.['message'] ?? null })),
+          phases.map((p) => ({
+            phase: p.phase,
+            status: p.status,
+            stage: p.stage,
+            attempts: p.gateAttempts,
+            tokens: Math.round(p.usage['tokens'] ?? 0),
+            usd: Number(p.usage['usd'] ?? 0).toFixed(4),
+            error: p.error?.['message'] ?? null,
+          })),
           ['phase', 'status', 'stage', 'attempts', 'tokens', 'usd', 'error'],
         );
       });
@@ -96,10 +113,29 @@ export function registerInspectCommands(program: Command, cli: CliContext): void
     .option('--json', 'print JSON lines')
     .action(async (run: string, flags: { search?: string; limit: string; json?: boolean }) => {
       await withRuntime(cli, async (rt) => {
-        const frames = await searchFrames(rt.db, await resolveRunId(rt, run), flags.search, Number(flags.limit) || 50);
-        if (flags.json) return frames.forEach((f) => printJson(f));
-        if (frames.length === 0) return printLine(flags.search ? `no frames match "${flags.search}"` : 'the knowledge map is empty');
-        printTable(frames.map((f) => ({ phase: f.phase, subject: f.subject, predicate: f.predicate, object: f.object, confidence: f.confidence, status: f.status })), ['phase', 'subject', 'predicate', 'object', 'confidence', 'status']);
+        const frames = await searchFrames(
+          rt.db,
+          await resolveRunId(rt, run),
+          flags.search,
+          Number(flags.limit) || 50,
+        );
+        if (flags.json) {
+          for (const f of frames) printJson(f);
+          return;
+        }
+        if (frames.length === 0)
+          return printLine(flags.search ? `no frames match "${flags.search}"` : 'the knowledge map is empty');
+        printTable(
+          frames.map((f) => ({
+            phase: f.phase,
+            subject: f.subject,
+            predicate: f.predicate,
+            object: f.object,
+            confidence: f.confidence,
+            status: f.status,
+          })),
+          ['phase', 'subject', 'predicate', 'object', 'confidence', 'status'],
+        );
       });
     });
 
@@ -110,9 +146,20 @@ export function registerInspectCommands(program: Command, cli: CliContext): void
     .action(async (run: string, flags: { json?: boolean }) => {
       await withRuntime(cli, async (rt) => {
         const list = await listAssumptions(rt.db, await resolveRunId(rt, run));
-        if (flags.json) return list.forEach((a) => printJson(a));
+        if (flags.json) {
+          for (const a of list) printJson(a);
+          return;
+        }
         if (list.length === 0) return printLine('no assumptions');
-        printTable(list.map((a) => ({ phase: a.phase, status: a.status, statement: a.statement, mitigation: a.mitigation })), ['phase', 'status', 'statement', 'mitigation']);
+        printTable(
+          list.map((a) => ({
+            phase: a.phase,
+            status: a.status,
+            statement: a.statement,
+            mitigation: a.mitigation,
+          })),
+          ['phase', 'status', 'statement', 'mitigation'],
+        );
       });
     });
 

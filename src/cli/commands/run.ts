@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { Idea } from '../../core/agent.ts';
-import { ExitCode, IdeaMineError, ErrorCode, invalidInput } from '../../core/errors.ts';
+import { ErrorCode, ExitCode, IdeaMineError, invalidInput } from '../../core/errors.ts';
 import { subscribeEvents } from '../../engine/event-bus.ts';
 import { WorkerPool } from '../../engine/worker-pool.ts';
 import type { RunOutcome } from '../../orchestrator/orchestrator.ts';
@@ -22,8 +22,14 @@ const ideaFileSchema = z.strictObject({
 /** A one-line idea becomes { title, description }: the title is its first sentence, trimmed. */
 export function ideaFromText(text: string): Idea {
   const description = text.trim().replace(/\s+/g, ' ');
-  if (description.length < 3) throw invalidInput('the idea is empty: describe it in a sentence, e.g. ideamine run "A shared todo app for small teams"');
-  if (description.length > 20_000) throw invalidInput(`the idea is ${description.length} characters; keep it under 20000 (put details in --file idea.json)`);
+  if (description.length < 3)
+    throw invalidInput(
+      'the idea is empty: describe it in a sentence, e.g. ideamine run "A shared todo app for small teams"',
+    );
+  if (description.length > 20_000)
+    throw invalidInput(
+      `the idea is ${description.length} characters; keep it under 20000 (put details in --file idea.json)`,
+    );
   const first = description.split(/(?<=[.!?])\s/)[0] ?? description;
   return { title: first.length > 80 ? `${first.slice(0, 77)}…` : first.replace(/[.!?]$/, ''), description };
 }
@@ -37,7 +43,9 @@ export function ideaFromFile(path: string): Idea {
   }
   const parsed = ideaFileSchema.safeParse(raw);
   if (!parsed.success) {
-    throw invalidInput(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw invalidInput(
+      `${path}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data as Idea;
 }
@@ -51,10 +59,16 @@ export function registerRunCommands(program: Command, cli: CliContext): void {
   program
     .command('run [idea]')
     .description('turn an idea into a release: runs all phases and prints the dossier path')
-    .option('-f, --file <idea.json>', 'read the idea from a JSON file {title, description, audience?, constraints?}')
+    .option(
+      '-f, --file <idea.json>',
+      'read the idea from a JSON file {title, description, audience?, constraints?}',
+    )
     .option('--json', 'print JSON lines (also when stdout is not a terminal)')
     .action(async (text: string | undefined, flags: RunFlags) => {
-      if (!text && !flags.file) throw invalidInput('give an idea, e.g. ideamine run "A shared todo app for small teams", or --file idea.json');
+      if (!text && !flags.file)
+        throw invalidInput(
+          'give an idea, e.g. ideamine run "A shared todo app for small teams", or --file idea.json',
+        );
       const idea = flags.file ? ideaFromFile(flags.file) : ideaFromText(text ?? '');
       await withDrivingRuntime(cli, flags, async (rt) => {
         const configs = await rt.loadPhaseConfigs();
@@ -74,7 +88,8 @@ export function registerRunCommands(program: Command, cli: CliContext): void {
 
 export async function resolveRunId(rt: Runtime, idOrPrefix: string): Promise<string> {
   const ids = await findRunId(rt.db, idOrPrefix);
-  if (ids.length === 0) throw new IdeaMineError(ErrorCode.notFound, `no run matches "${idOrPrefix}" (see ideamine runs)`);
+  if (ids.length === 0)
+    throw new IdeaMineError(ErrorCode.notFound, `no run matches "${idOrPrefix}" (see ideamine runs)`);
   if (ids.length > 1) throw invalidInput(`"${idOrPrefix}" matches several runs; give more of the id`);
   return ids[0] as string;
 }
@@ -83,11 +98,22 @@ export async function resolveRunId(rt: Runtime, idOrPrefix: string): Promise<str
  * Runs the embedded engine in this process: a worker pool for the agent tasks, the orchestrator
  * driving the run, live progress from the event log. Ctrl-C pauses cleanly (a second one stops hard).
  */
-async function withDrivingRuntime(cli: CliContext, flags: RunFlags, pickRun: (rt: Runtime) => Promise<string>): Promise<void> {
+async function withDrivingRuntime(
+  cli: CliContext,
+  flags: RunFlags,
+  pickRun: (rt: Runtime) => Promise<string>,
+): Promise<void> {
   const options = cli.options();
   const json = flags.json === true || !process.stdout.isTTY;
   const rt = await openRuntime(options, cli.logger(options));
-  const pool = new WorkerPool({ queue: rt.queue, handlers: rt.handlers, concurrency: options.concurrency, heartbeatMs: options.heartbeatMs, logger: rt.logger, pollMaxMs: 500 });
+  const pool = new WorkerPool({
+    queue: rt.queue,
+    handlers: rt.handlers,
+    concurrency: options.concurrency,
+    heartbeatMs: options.heartbeatMs,
+    logger: rt.logger,
+    pollMaxMs: 500,
+  });
   let runId: string | undefined;
   let interrupts = 0;
   const onSigint = () => {
@@ -119,7 +145,8 @@ async function withDrivingRuntime(cli: CliContext, flags: RunFlags, pickRun: (rt
     process.off('SIGTERM', onSigint);
     await rt.close();
   }
-  process.exitCode = outcome === 'succeeded' ? ExitCode.ok : outcome === 'paused' ? ExitCode.paused : ExitCode.runFailed;
+  process.exitCode =
+    outcome === 'succeeded' ? ExitCode.ok : outcome === 'paused' ? ExitCode.paused : ExitCode.runFailed;
 }
 
 async function summarize(rt: Runtime, runId: string, outcome: RunOutcome, json: boolean): Promise<void> {
@@ -137,7 +164,9 @@ async function summarize(rt: Runtime, runId: string, outcome: RunOutcome, json: 
   if (json) return printJson({ type: 'run.summary', ...summary });
   printLine();
   printLine(`run ${runId}: ${outcome}`);
-  printLine(`tokens ${Math.round(Number(run?.usage['tokens'] ?? 0))} · cost $${Number(run?.usage['usd'] ?? 0).toFixed(4)}`);
+  printLine(
+    `tokens ${Math.round(Number(run?.usage['tokens'] ?? 0))} · cost $${Number(run?.usage['usd'] ?? 0).toFixed(4)}`,
+  );
   if (dossier) {
     printLine(`release dossier: ${dir}/dossier.html`);
     printLine(`                 ${dir}/dossier.json`);

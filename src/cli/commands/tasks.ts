@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { invalidInput, IdeaMineError, ErrorCode } from '../../core/errors.ts';
+import { ErrorCode, IdeaMineError, invalidInput } from '../../core/errors.ts';
 import { TASK_STATES, type TaskRecord, type TaskState } from '../../queue/task-queue.ts';
 import { openRuntime, type Runtime } from '../../runtime.ts';
 import type { CliContext } from '../context.ts';
@@ -25,7 +25,8 @@ function parseJson(text: string, what: string): unknown {
 
 function parseCount(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw invalidInput(`--count must be a whole number from 1 to 1000000, got "${text}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000)
+    throw invalidInput(`--count must be a whole number from 1 to 1000000, got "${text}"`);
   return n;
 }
 
@@ -52,27 +53,36 @@ export function registerTasksCommand(program: Command, cli: CliContext): void {
     .option('-p, --priority <n>', 'higher runs first', '0')
     .option('--max-attempts <n>', 'attempts before dead-lettering')
     .option('--json', 'print JSON')
-    .action(async (type: string, flags: { count: string; input: string; priority: string; maxAttempts?: string; json?: boolean }) => {
-      const count = parseCount(flags.count);
-      const input = parseJson(flags.input, '--input');
-      const priority = Number(flags.priority);
-      if (!Number.isInteger(priority)) throw invalidInput(`--priority must be an integer, got "${flags.priority}"`);
-      const ids = await withRuntime(cli, async (rt) => {
-        const all: string[] = [];
-        for (let i = 0; i < count; i += 1_000) {
-          const batch = Array.from({ length: Math.min(1_000, count - i) }, () => ({
-            type,
-            input,
-            priority,
-            ...(flags.maxAttempts ? { maxAttempts: parseCount(flags.maxAttempts) } : {}),
-          }));
-          all.push(...(await rt.queue.enqueueMany(batch)));
-        }
-        return all;
-      });
-      if (flags.json) printJson({ enqueued: ids.length, ids });
-      else printLine(`enqueued ${ids.length} ${type} task${ids.length === 1 ? '' : 's'}${ids.length === 1 ? `: ${ids[0]}` : ''}`);
-    });
+    .action(
+      async (
+        type: string,
+        flags: { count: string; input: string; priority: string; maxAttempts?: string; json?: boolean },
+      ) => {
+        const count = parseCount(flags.count);
+        const input = parseJson(flags.input, '--input');
+        const priority = Number(flags.priority);
+        if (!Number.isInteger(priority))
+          throw invalidInput(`--priority must be an integer, got "${flags.priority}"`);
+        const ids = await withRuntime(cli, async (rt) => {
+          const all: string[] = [];
+          for (let i = 0; i < count; i += 1_000) {
+            const batch = Array.from({ length: Math.min(1_000, count - i) }, () => ({
+              type,
+              input,
+              priority,
+              ...(flags.maxAttempts ? { maxAttempts: parseCount(flags.maxAttempts) } : {}),
+            }));
+            all.push(...(await rt.queue.enqueueMany(batch)));
+          }
+          return all;
+        });
+        if (flags.json) printJson({ enqueued: ids.length, ids });
+        else
+          printLine(
+            `enqueued ${ids.length} ${type} task${ids.length === 1 ? '' : 's'}${ids.length === 1 ? `: ${ids[0]}` : ''}`,
+          );
+      },
+    );
 
   tasks
     .command('list')
@@ -109,7 +119,9 @@ export function registerTasksCommand(program: Command, cli: CliContext): void {
         ['state', 'count'],
       );
       printLine();
-      printLine(`due now: ${stats.due}   oldest ready: ${formatAge(stats.oldestReadyAgeMs)}   dead-lettered: ${stats.byState.dead}   stale writes rejected: ${stats.staleWritesRejected}`);
+      printLine(
+        `due now: ${stats.due}   oldest ready: ${formatAge(stats.oldestReadyAgeMs)}   dead-lettered: ${stats.byState.dead}   stale writes rejected: ${stats.staleWritesRejected}`,
+      );
     });
 
   tasks

@@ -11,7 +11,11 @@ export function registerWorkerCommand(program: Command, cli: CliContext): void {
     .description('run a pool of task handlers against the database (DATABASE_URL for a shared Postgres)')
     .option('-c, --concurrency <n>', 'handlers running at once')
     .option('-q, --queue <name...>', 'only claim from these queues')
-    .option('--grace <duration>', 'on SIGTERM, how long in-flight tasks may finish before their leases are released', '30s')
+    .option(
+      '--grace <duration>',
+      'on SIGTERM, how long in-flight tasks may finish before their leases are released',
+      '30s',
+    )
     .action(async (flags: { concurrency?: string; queue?: string[]; grace: string }) => {
       const options = cli.options(flags.concurrency ? { concurrency: flags.concurrency } : {});
       const runtime = await openRuntime(options, cli.logger(options));
@@ -37,7 +41,11 @@ export function registerWorkerCommand(program: Command, cli: CliContext): void {
       });
       const graceMs = parseDurationMs(flags.grace);
       await waitForShutdown(async (hard) => {
-        printJson({ event: hard ? 'worker.stopping.hard' : 'worker.stopping', workerId: pool.workerId, inFlight: pool.inFlightCount });
+        printJson({
+          event: hard ? 'worker.stopping.hard' : 'worker.stopping',
+          workerId: pool.workerId,
+          inFlight: pool.inFlightCount,
+        });
         await pool.stop({ graceMs: hard ? 0 : graceMs });
       });
       await runtime.close();

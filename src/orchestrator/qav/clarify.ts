@@ -203,7 +203,10 @@ async function persist(
     ...unaddressed.map((u) => u.claimId),
   ]);
   const { coverage, groundedCoverage } = fissionCoverage(claims, drafts, assumed);
-  const assumptions = [...outcomes.flatMap((o) => (o.assumption ? [o.assumption] : [])), ...unaddressed.map((u) => u.assumption)];
+  const assumptions = [
+    ...outcomes.flatMap((o) => (o.assumption ? [o.assumption] : [])),
+    ...unaddressed.map((u) => u.assumption),
+  ];
   const channel = db.channel(EVENTS_CHANNEL);
   return db.transaction(async (tx) => {
     const assumptionIds = await recordAssumptions(tx, channel, { runId, phase }, assumptions);

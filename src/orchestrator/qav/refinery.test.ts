@@ -90,7 +90,11 @@ describe('fission', () => {
     expect(fissionCoverage([], frames)).toEqual({ coverage: 1, groundedCoverage: 1 });
     // A claim that was examined and registered as an assumption is accounted for, but not grounded.
     const uncovered = claims.find((c) => c.support === null && !claimCovered(c, frames));
-    if (uncovered) expect(fissionCoverage(claims, frames, new Set([uncovered.id]))).toEqual({ coverage: 1, groundedCoverage: 0.667 });
+    if (uncovered)
+      expect(fissionCoverage(claims, frames, new Set([uncovered.id]))).toEqual({
+        coverage: 1,
+        groundedCoverage: 0.667,
+      });
   });
 });
 

@@ -88,7 +88,8 @@ export function fissionCoverage(
 ): { coverage: number; groundedCoverage: number } {
   if (claims.length === 0) return { coverage: 1, groundedCoverage: 1 };
   const grounded = claims.filter((c) => c.support !== null || claimCovered(c, drafts));
-  const accounted = grounded.length + claims.filter((c) => !grounded.includes(c) && assumedClaimIds.has(c.id)).length;
+  const accounted =
+    grounded.length + claims.filter((c) => !grounded.includes(c) && assumedClaimIds.has(c.id)).length;
   const share = (n: number) => Math.round((n / claims.length) * 1000) / 1000;
   return { coverage: share(accounted), groundedCoverage: share(grounded.length) };
 }
