@@ -15,7 +15,7 @@ import { dropSchema, POSTGRES_URL, postgresReachable, uniqueSchema } from '../su
  */
 
 const TASKS = 500;
-const WORK_MS = 600;
+const WORK_MS = 1_000;
 const LEASE_MS = 2_000;
 const seed = Number(process.env['CRASH_SEED'] ?? Date.now() % 100_000);
 
@@ -76,8 +76,8 @@ describe.runIf(postgresReachable)('crash: 3 workers on Postgres, kill -9 every f
     while (Date.now() < deadline) {
       const stats = await queue.stats();
       if (stats.byState.succeeded === TASKS) break;
-      await new Promise((r) => setTimeout(r, 1_500 + random() * 2_000));
-      if ((await queue.stats()).byState.succeeded >= TASKS * 0.9) continue; // let the tail finish
+      await new Promise((r) => setTimeout(r, 1_000 + random() * 1_500));
+      if ((await queue.stats()).byState.succeeded >= TASKS * 0.95) continue; // let the tail finish
       const victimIndex = Math.floor(random() * workers.length);
       const victim = workers[victimIndex]!;
       const orphaned = await db.query<{ id: string }>(
