@@ -16,6 +16,12 @@ export interface TaskContext {
   progress(progress: TaskProgress): void;
   /** Saves a continuation token and state, fenced by this attempt. */
   saveCheckpoint(token: string, data: unknown): Promise<void>;
+  /**
+   * True once the supervisor has asked this task to checkpoint (it is about to be unstuck): a handler
+   * that can should save a checkpoint promptly. `onCheckpointRequest` calls back when that happens.
+   */
+  readonly checkpointRequested: boolean;
+  onCheckpointRequest(listener: () => void): void;
 }
 
 export type TaskHandler = (ctx: TaskContext) => Promise<unknown>;
@@ -43,6 +49,8 @@ interface InFlight {
   controller: AbortController;
   progress: TaskProgress | undefined;
   leaseLost: boolean;
+  checkpointRequested: boolean;
+  checkpointListeners: Array<() => void>;
   done: Promise<void>;
 }
 
@@ -213,6 +221,8 @@ export class WorkerPool {
       controller,
       progress: undefined,
       leaseLost: false,
+      checkpointRequested: false,
+      checkpointListeners: [],
       done: Promise.resolve(),
     };
     this.#inFlight.set(task.id, flight);
@@ -234,6 +244,12 @@ export class WorkerPool {
         flight.progress = { ...flight.progress, ...p };
       },
       saveCheckpoint: (token, data) => this.#o.queue.saveCheckpoint(fence, token, data),
+      get checkpointRequested() {
+        return flight.checkpointRequested;
+      },
+      onCheckpointRequest: (listener) => {
+        flight.checkpointListeners.push(listener);
+      },
     };
     try {
       if (!handler) {
@@ -291,13 +307,20 @@ export class WorkerPool {
     const flights = [...this.#inFlight.values()].filter((f) => !f.leaseLost);
     if (flights.length === 0) return;
     try {
-      const lost = await this.#o.queue.heartbeat(
+      const { lost, checkpointRequested } = await this.#o.queue.heartbeat(
         flights.map((f) => ({
           taskId: f.task.id,
           attempt: f.task.attempt,
           ...(f.progress ? { progress: f.progress } : {}),
         })),
       );
+      for (const fence of checkpointRequested) {
+        const flight = this.#inFlight.get(fence.taskId);
+        if (flight && flight.task.attempt === fence.attempt && !flight.checkpointRequested) {
+          flight.checkpointRequested = true;
+          for (const listener of flight.checkpointListeners) listener();
+        }
+      }
       for (const fence of lost) {
         const flight = this.#inFlight.get(fence.taskId);
         if (!flight || flight.task.attempt !== fence.attempt) continue;

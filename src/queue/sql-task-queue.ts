@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.ts';
-import { ErrorClass, ErrorCode, IdeaMineError } from '../core/errors.ts';
+import { ErrorClass, ErrorCode, IdeaMineError, type SerializedError } from '../core/errors.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { appendEvents, EVENTS_CHANNEL, type NewEvent } from '../storage/event-store.ts';
 import {
@@ -9,6 +9,9 @@ import {
   type FailOutcome,
   type FailRequest,
   type Fence,
+  type HeartbeatResult,
+  type StallCandidate,
+  type UnstickRequest,
   type ListRequest,
   type QueueStats,
   type ReclaimedTask,
@@ -60,8 +63,8 @@ export class SqlTaskQueue implements TaskQueue {
   async enqueue(request: EnqueueRequest, tx?: Queryable): Promise<{ task: TaskRecord; created: boolean }> {
     const run = async (q: Queryable) => {
       const inserted = await q.query<TaskRow>(
-        `insert into tasks (type, kind, queue, input, run_id, phase_id, priority, run_at, max_attempts, lease_ms, idempotency_key)
-         values ($2, $3, $4, $5, $6, $7, $8, ${NOW} + $9 * interval '1 millisecond', $10, $11, $12)
+        `insert into tasks (type, kind, queue, input, run_id, phase_id, priority, run_at, max_attempts, lease_ms, idempotency_key, stall_after_ms)
+         values ($2, $3, $4, $5, $6, $7, $8, ${NOW} + $9 * interval '1 millisecond', $10, $11, $12, $13)
          on conflict (idempotency_key) do nothing
          returning ${TASK_COLUMNS}`,
         this.#enqueueParams(request),
@@ -94,6 +97,7 @@ export class SqlTaskQueue implements TaskQueue {
       r.maxAttempts ?? this.#defaultMaxAttempts,
       r.leaseMs ?? this.#defaultLeaseMs,
       r.idempotencyKey ?? null,
+      r.stallAfterMs ?? null,
     ];
   }
 
@@ -147,7 +151,8 @@ export class SqlTaskQueue implements TaskQueue {
        update tasks t
           set state = 'running', attempt = t.attempt + 1, lease_owner = $5,
               locked_until = ${NOW} + t.lease_ms * interval '1 millisecond',
-              heartbeat_at = ${NOW}, started_at = coalesce(t.started_at, ${NOW}), updated_at = ${NOW}
+              heartbeat_at = ${NOW}, started_at = coalesce(t.started_at, ${NOW}), updated_at = ${NOW},
+              progress_at = ${NOW}, progress_trail = '[]'::jsonb, control = null, control_at = null
          from next
         where t.id = next.id
        returning t.id, t.type, t.kind, t.queue, t.input, t.attempt, t.max_attempts, t.lease_ms, t.run_id, t.phase_id,
@@ -158,24 +163,108 @@ export class SqlTaskQueue implements TaskQueue {
     return rows.map(toClaimedTask);
   }
 
-  async heartbeat(beats: ReadonlyArray<Fence & { progress?: TaskProgress }>): Promise<Fence[]> {
-    if (beats.length === 0) return [];
-    const alive = await this.#db.query<{ id: string }>(
+  async heartbeat(beats: ReadonlyArray<Fence & { progress?: TaskProgress }>): Promise<HeartbeatResult> {
+    if (beats.length === 0) return { lost: [], checkpointRequested: [] };
+    // Progress bookkeeping for the supervisor: `progress_at` moves only when the reported progress
+    // changes (slope monitor); `progress_trail` keeps the last 12 fingerprints (loop detection).
+    const alive = await this.#db.query<{ id: string; attempt: number; control: string | null }>(
       `update tasks t
           set locked_until = ${NOW} + t.lease_ms * interval '1 millisecond', heartbeat_at = ${NOW},
-              progress = coalesce(h.progress, t.progress)
+              progress = coalesce(h.progress, t.progress),
+              progress_at = case when h.progress is not null and h.progress is distinct from t.progress then ${NOW}
+                                 else coalesce(t.progress_at, ${NOW}) end,
+              progress_trail = case when h.progress is null then t.progress_trail else (
+                select coalesce(jsonb_agg(x.e order by x.i), '[]'::jsonb) from (
+                  select a.e, a.i from jsonb_array_elements(t.progress_trail || jsonb_build_array(md5(h.progress::text)))
+                    with ordinality as a(e, i) order by a.i desc limit 12) x) end
          from jsonb_to_recordset($2::jsonb) as h(id uuid, attempt int, progress jsonb)
         where t.id = h.id and t.attempt = h.attempt and t.state = 'running'
-       returning t.id`,
+       returning t.id, t.attempt, t.control`,
       [
         this.#now(),
-        JSON.stringify(
-          beats.map((b) => ({ id: b.taskId, attempt: b.attempt, progress: b.progress ?? null })),
-        ),
+        JSON.stringify(beats.map((b) => ({ id: b.taskId, attempt: b.attempt, progress: b.progress ?? null }))),
       ],
     );
     const aliveIds = new Set(alive.map((r) => r.id));
-    return beats.filter((b) => !aliveIds.has(b.taskId)).map(({ taskId, attempt }) => ({ taskId, attempt }));
+    return {
+      lost: beats.filter((b) => !aliveIds.has(b.taskId)).map(({ taskId, attempt }) => ({ taskId, attempt })),
+      checkpointRequested: alive.filter((r) => r.control === 'checkpoint').map((r) => ({ taskId: r.id, attempt: r.attempt })),
+    };
+  }
+
+  async findStalled(limit = 100): Promise<StallCandidate[]> {
+    const rows = await this.#db.query<{
+      id: string; attempt: number; type: string; run_id: string | null; phase_id: string | null; input: unknown;
+      stall_after_ms: number; heartbeat_at: Date | null; progress_at: Date | null; progress: TaskProgress | null;
+      progress_trail: string[]; unstick_rung: number; control: 'checkpoint' | null; control_at: Date | null; now: Date;
+    }>(
+      `select id, attempt, type, run_id, phase_id, input, stall_after_ms, heartbeat_at, progress_at, progress, progress_trail,
+              unstick_rung, control, control_at, ${NOW} as now
+         from tasks
+        where state = 'running' and stall_after_ms is not null
+          and (heartbeat_at < ${NOW} - stall_after_ms * interval '1 millisecond'
+               or progress_at < ${NOW} - 2 * stall_after_ms * interval '1 millisecond'
+               or jsonb_array_length(progress_trail) >= 8
+               or control is not null)
+        order by heartbeat_at limit $2`,
+      [this.#now(), limit],
+    );
+    return rows.map((r) => ({
+      fence: { taskId: r.id, attempt: r.attempt },
+      type: r.type,
+      runId: r.run_id,
+      phaseRowId: r.phase_id,
+      input: r.input,
+      stallAfterMs: r.stall_after_ms,
+      heartbeatAt: r.heartbeat_at,
+      progressAt: r.progress_at,
+      progress: r.progress,
+      progressTrail: r.progress_trail,
+      unstickRung: r.unstick_rung,
+      control: r.control,
+      controlAt: r.control_at,
+      now: r.now,
+    }));
+  }
+
+  async requestCheckpoint(fence: Fence): Promise<boolean> {
+    const rows = await this.#db.query(
+      `update tasks set control = 'checkpoint', control_at = ${NOW}
+        where id = $2 and attempt = $3 and state = 'running' and control is null returning id`,
+      [this.#now(), fence.taskId, fence.attempt],
+    );
+    return rows.length > 0;
+  }
+
+  async unstick(fence: Fence, request: UnstickRequest, onCommit?: (tx: Queryable) => Promise<void>): Promise<boolean> {
+    return this.#db.transaction(async (tx) => {
+      const rows = await tx.query<{ run_id: string | null; type: string }>(
+        `update tasks
+            set state = case when $4::jsonb is null then 'ready' else 'failed' end,
+                error = coalesce($4::jsonb, error),
+                input = case when jsonb_typeof(input) = 'object' then input || $5::jsonb else input end,
+                max_attempts = max_attempts + 1, unstick_rung = unstick_rung + 1,
+                run_at = ${NOW}, lease_owner = null, locked_until = null, control = null, control_at = null,
+                updated_at = ${NOW}, completed_at = case when $4::jsonb is null then null else ${NOW} end,
+                history = history || jsonb_build_array(jsonb_build_object('attempt', attempt, 'at', ${NOW},
+                  'outcome', 'stalled', 'strategy', $6::text, 'reason', $7::text))
+          where id = $2 and attempt = $3 and state = 'running'
+        returning run_id, type`,
+        [
+          this.#now(),
+          fence.taskId,
+          fence.attempt,
+          request.fail ? JSON.stringify(request.fail) : null,
+          JSON.stringify(request.patch ?? {}),
+          request.strategy,
+          request.reason,
+        ],
+      );
+      if (rows.length === 0) return false;
+      if (!request.fail) await tx.query('select pg_notify($1, $2)', [this.#db.channel(TASKS_CHANNEL), 'unstick']);
+      await onCommit?.(tx);
+      return true;
+    });
   }
 
   async saveCheckpoint(fence: Fence, token: string, data: unknown): Promise<void> {
@@ -205,7 +294,7 @@ export class SqlTaskQueue implements TaskQueue {
 
   async fail(fence: Fence, request: FailRequest): Promise<FailOutcome> {
     const rows = await this.#db.transaction(async (tx) => {
-      const updated = await tx.query<{ state: TaskState; run_id: string | null; type: string }>(
+      const updated = await tx.query<{ state: TaskState; run_id: string | null; type: string; phase: string | null; run_at: Date }>(
         `update tasks
             set state = case when not $5::boolean then 'failed'
                              when attempt >= max_attempts then 'dead' else 'ready' end,
@@ -215,7 +304,7 @@ export class SqlTaskQueue implements TaskQueue {
                 history = history || jsonb_build_array(jsonb_build_object(
                   'attempt', attempt, 'at', ${NOW}, 'outcome', 'failed', 'error', $4::jsonb))
           where id = $2 and attempt = $3 and state = 'running'
-        returning state, run_id, type`,
+        returning state, run_id, type, run_at, (select p.phase_id from phases p where p.id = tasks.phase_id) as phase`,
         [
           this.#now(),
           fence.taskId,
@@ -229,19 +318,14 @@ export class SqlTaskQueue implements TaskQueue {
       if (row) {
         const type =
           row.state === 'ready' ? 'task.retry' : row.state === 'dead' ? 'task.dead' : 'task.failed';
-        await this.#events(tx, [
-          {
-            type,
-            runId: row.run_id,
-            taskId: fence.taskId,
-            payload: {
-              taskType: row.type,
-              attempt: fence.attempt,
-              error: request.error,
-              ...(row.state === 'ready' ? { strategy: 'backoff', delayMs: request.retryDelayMs } : {}),
-            },
-          },
-        ]);
+        const error = errorSummary(request.error);
+        const payload =
+          row.state === 'ready'
+            ? { attempt: fence.attempt, strategy: 'backoff', delayMs: request.retryDelayMs, runAt: row.run_at.toISOString(), reason: error.message }
+            : row.state === 'dead'
+              ? { attempts: fence.attempt, error }
+              : { attempt: fence.attempt, error, willRetry: false };
+        await this.#events(tx, [{ type, runId: row.run_id, phase: row.phase, taskId: fence.taskId, payload }]);
       }
       return updated;
     });
@@ -271,6 +355,8 @@ export class SqlTaskQueue implements TaskQueue {
         run_id: string | null;
         attempt: number;
         state: 'ready' | 'dead';
+        phase: string | null;
+        run_at: Date;
       }>(
         `with expired as (
            select id from tasks where state = 'running' and locked_until < ${NOW}
@@ -285,16 +371,21 @@ export class SqlTaskQueue implements TaskQueue {
                   else t.error end,
                 history = t.history || jsonb_build_array(jsonb_build_object('attempt', t.attempt, 'at', ${NOW}, 'outcome', 'lease_expired'))
            from expired where t.id = expired.id
-         returning t.id, t.type, t.run_id, t.attempt, t.state`,
+         returning t.id, t.type, t.run_id, t.attempt, t.state, t.run_at,
+                   (select p.phase_id from phases p where p.id = t.phase_id) as phase`,
         [this.#now(), limit],
       );
       await this.#events(
         tx,
         rows.map((r) => ({
-          type: r.state === 'dead' ? 'task.dead' : 'task.lease_expired',
+          type: r.state === 'dead' ? 'task.dead' : 'task.retry',
           runId: r.run_id,
+          phase: r.phase,
           taskId: r.id,
-          payload: { taskType: r.type, attempt: r.attempt },
+          payload:
+            r.state === 'dead'
+              ? { attempts: r.attempt, error: { code: 'LEASE_EXPIRED', message: 'lease expired on the last attempt; quarantined', errorClass: 'transient', retryable: false } }
+              : { attempt: r.attempt, strategy: 'reclaim', delayMs: 0, runAt: r.run_at.toISOString(), reason: 'lease expired: the worker died or stopped heartbeating' },
         })),
       );
       if (rows.some((r) => r.state === 'ready')) {
@@ -312,16 +403,16 @@ export class SqlTaskQueue implements TaskQueue {
 
   async cancel(taskId: string): Promise<boolean> {
     return this.#db.transaction(async (tx) => {
-      const rows = await tx.query<{ run_id: string | null; type: string }>(
+      const rows = await tx.query<{ run_id: string | null; type: string; attempt: number; phase: string | null }>(
         `update tasks set state = 'cancelled', lease_owner = null, locked_until = null,
                 completed_at = ${NOW}, updated_at = ${NOW}
-          where id = $2 and state in ('ready', 'running') returning run_id, type`,
+          where id = $2 and state in ('ready', 'running') returning run_id, type, attempt, (select p.phase_id from phases p where p.id = tasks.phase_id) as phase`,
         [this.#now(), taskId],
       );
       const row = rows[0];
       if (row)
         await this.#events(tx, [
-          { type: 'task.cancelled', runId: row.run_id, taskId, payload: { taskType: row.type } },
+          { type: 'task.cancelled', runId: row.run_id, phase: row.phase, taskId, payload: { reason: 'cancelled by an operator or a run signal', attempt: row.attempt } },
         ]);
       return Boolean(row);
     });
@@ -385,10 +476,10 @@ export class SqlTaskQueue implements TaskQueue {
   }
 
   /** Counts the rejected write on the task (for the crash-test figures) and throws STALE_ATTEMPT. */
-  async #rejectStale(fence: Fence, write: string): Promise<never> {
+  async #rejectStale(fence: Fence, write: 'heartbeat' | 'checkpoint' | 'complete' | 'fail'): Promise<never> {
     await this.#db.transaction(async (tx) => {
-      const rows = await tx.query<{ run_id: string | null }>(
-        'update tasks set stale_writes = stale_writes + 1 where id = $1 returning run_id',
+      const rows = await tx.query<{ run_id: string | null; attempt: number; phase: string | null }>(
+        'update tasks set stale_writes = stale_writes + 1 where id = $1 returning run_id, attempt, (select p.phase_id from phases p where p.id = tasks.phase_id) as phase',
         [fence.taskId],
       );
       if (rows[0]) {
@@ -396,8 +487,9 @@ export class SqlTaskQueue implements TaskQueue {
           {
             type: 'task.stale_write',
             runId: rows[0].run_id,
+            phase: rows[0].phase,
             taskId: fence.taskId,
-            payload: { attempt: fence.attempt, write },
+            payload: { attempt: fence.attempt, currentAttempt: rows[0].attempt, operation: write },
           },
         ]);
       }
@@ -408,4 +500,9 @@ export class SqlTaskQueue implements TaskQueue {
       { errorClass: ErrorClass.fatal, details: { ...fence, write } },
     );
   }
+}
+
+/** The event form of an error: code, message, class and retryability (no details, no causes). */
+function errorSummary(e: SerializedError): { code: string; message: string; errorClass: string; retryable: boolean } {
+  return { code: e.code, message: e.message, errorClass: e.errorClass, retryable: e.retryable };
 }

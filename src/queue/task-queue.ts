@@ -35,6 +35,8 @@ export interface EnqueueRequest {
   priority?: number;
   /** Delay before the task may be claimed. */
   delayMs?: number;
+  /** Supervised: no heartbeat for this long means stalled (checked by the supervisor). */
+  stallAfterMs?: number;
   maxAttempts?: number;
   leaseMs?: number;
   /** Enqueuing the same key again returns the existing task (invariant 1). */
@@ -52,7 +54,8 @@ export interface TaskProgress {
 export interface TaskHistoryEntry {
   attempt: number;
   at: string;
-  outcome: 'failed' | 'lease_expired' | 'released' | 'cancelled';
+  outcome: 'failed' | 'lease_expired' | 'released' | 'cancelled' | 'stalled';
+  strategy?: string;
   error?: SerializedError;
 }
 
@@ -110,6 +113,38 @@ export interface Fence {
   attempt: number;
 }
 
+export interface HeartbeatResult {
+  lost: Fence[];
+  checkpointRequested: Fence[];
+}
+
+export interface StallCandidate {
+  fence: Fence;
+  type: string;
+  runId: string | null;
+  phaseRowId: string | null;
+  input: unknown;
+  stallAfterMs: number;
+  heartbeatAt: Date | null;
+  progressAt: Date | null;
+  progress: TaskProgress | null;
+  progressTrail: string[];
+  unstickRung: number;
+  control: 'checkpoint' | null;
+  controlAt: Date | null;
+  /** The database's now, so stall ages are computed on one clock. */
+  now: Date;
+}
+
+export interface UnstickRequest {
+  strategy: string;
+  reason: string;
+  /** Merged into the task input (the strategy's parameters). */
+  patch?: Record<string, unknown>;
+  /** Ends the task failed instead of retrying it (the escalate rung). */
+  fail?: SerializedError;
+}
+
 export interface ClaimRequest {
   workerId: string;
   limit: number;
@@ -153,8 +188,21 @@ export interface TaskQueue {
   enqueue(request: EnqueueRequest, tx?: Queryable): Promise<{ task: TaskRecord; created: boolean }>;
   enqueueMany(requests: readonly EnqueueRequest[], tx?: Queryable): Promise<string[]>;
   claim(request: ClaimRequest): Promise<ClaimedTask[]>;
-  /** Extends the leases of many tasks at once; returns the fences that are no longer current. */
-  heartbeat(beats: ReadonlyArray<Fence & { progress?: TaskProgress }>): Promise<Fence[]>;
+  /**
+   * Extends the leases of many tasks at once. `lost`: fences that are no longer current (abort
+   * those handlers). `checkpointRequested`: the supervisor asks these tasks to checkpoint now.
+   */
+  heartbeat(beats: ReadonlyArray<Fence & { progress?: TaskProgress }>): Promise<HeartbeatResult>;
+  /** Running, supervised tasks that look stalled (no heartbeat, no progress, or a repeating trail). */
+  findStalled(limit?: number): Promise<StallCandidate[]>;
+  /** Asks the worker running this attempt to checkpoint (it sees the request at its next heartbeat). */
+  requestCheckpoint(fence: Fence): Promise<boolean>;
+  /**
+   * Takes a stalled attempt away from its worker: back to ready with `patch` merged into the input
+   * (the unsticker's strategy) — or, with `fail`, ends it failed. The attempt is not charged (the
+   * ladder bounds these retries). `onCommit` runs in the same transaction (ledger, events).
+   */
+  unstick(fence: Fence, request: UnstickRequest, onCommit?: (tx: Queryable) => Promise<void>): Promise<boolean>;
   saveCheckpoint(fence: Fence, token: string, data: unknown): Promise<void>;
   complete(fence: Fence, result: unknown, tx?: Queryable): Promise<void>;
   fail(fence: Fence, request: FailRequest): Promise<FailOutcome>;

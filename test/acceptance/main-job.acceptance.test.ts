@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventSchema } from '../../src/core/schemas/event.ts';
 import { verifyLedger } from '../../src/observability/ledger.ts';
 import { getPhases, listArtifacts } from '../../src/storage/run-store.ts';
+import { expectValidEvents } from '../support/events.ts';
 import { type Harness, openHarness, TODO_IDEA } from '../support/run-harness.ts';
 
 /**
@@ -34,21 +34,7 @@ describe('acceptance: a full run of "A shared todo app for small teams"', () => 
       'A shared todo app for small teams',
     );
     const events = await h.events(runId);
-    for (const e of events) {
-      const parsed = EventSchema.safeParse({
-        seq: e.seq,
-        id: e.id,
-        runId: e.runId,
-        phase: e.phase,
-        taskId: e.taskId,
-        createdAt: e.createdAt.toISOString(),
-        type: e.type,
-        payload: e.payload,
-      });
-      expect(parsed.success, `${e.type}: ${parsed.success ? '' : JSON.stringify(parsed.error.issues)}`).toBe(
-        true,
-      );
-    }
+    expectValidEvents(events);
     expect((await verifyLedger(h.rt.db, runId)).ok).toBe(true);
   });
 

@@ -3,6 +3,7 @@ import { ErrorCode, type SerializedError } from '../../src/core/errors.ts';
 import { SqlTaskQueue } from '../../src/queue/sql-task-queue.ts';
 import type { Database } from '../../src/storage/database.ts';
 import { readEvents } from '../../src/storage/event-store.ts';
+import { expectValidEvents } from '../support/events.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
 const transient: SerializedError = {
@@ -105,7 +106,7 @@ export function queueSuite(name: string, open: () => Promise<Database>): void {
       await expect(queue.fail(stale, { error: transient, retryDelayMs: 0 })).rejects.toMatchObject({
         code: ErrorCode.staleAttempt,
       });
-      expect(await queue.heartbeat([stale])).toEqual([stale]);
+      expect((await queue.heartbeat([stale])).lost).toEqual([stale]);
       await queue.complete({ taskId: task.id, attempt: 2 }, { by: 'w2' });
       const done = await queue.get(task.id);
       expect(done).toMatchObject({ state: 'succeeded', result: { by: 'w2' }, staleWrites: 3 });
@@ -119,7 +120,7 @@ export function queueSuite(name: string, open: () => Promise<Database>): void {
       clock.advance(8_000);
       expect(
         await queue.heartbeat([{ taskId: task.id, attempt: claimed!.attempt, progress: { pct: 40 } }]),
-      ).toEqual([]);
+      ).toEqual({ lost: [], checkpointRequested: [] });
       clock.advance(8_000);
       expect(await queue.reclaimExpired()).toEqual([]);
       expect((await queue.get(task.id))?.progress).toEqual({ pct: 40 });
@@ -187,7 +188,7 @@ export function queueSuite(name: string, open: () => Promise<Database>): void {
       const [again] = await queue.claim({ workerId: 'w', limit: 1 });
       expect(again?.attempt).toBe(2);
       expect(await queue.cancel(task.id)).toBe(true);
-      expect(await queue.heartbeat([{ taskId: task.id, attempt: 2 }])).toHaveLength(1);
+      expect((await queue.heartbeat([{ taskId: task.id, attempt: 2 }])).lost).toHaveLength(1);
       expect((await queue.get(task.id))?.state).toBe('cancelled');
     });
 
@@ -198,6 +199,23 @@ export function queueSuite(name: string, open: () => Promise<Database>): void {
       expect(stats.byState.ready).toBe(3);
       expect(stats.due).toBe(2);
       expect(stats.oldestReadyAgeMs).toBe(2_500);
+    });
+
+    it('every event the queue writes matches its schema', async () => {
+      const a = await queue.enqueue({ type: 't', maxAttempts: 2 });
+      const b = await queue.enqueue({ type: 't' });
+      const [ca, cb] = await queue.claim({ workerId: 'w', limit: 2 });
+      await queue.fail({ taskId: ca!.id, attempt: ca!.attempt }, { error: transient, retryDelayMs: 10 });
+      clock.advance(10_001);
+      await queue.reclaimExpired();
+      await expect(queue.complete({ taskId: cb!.id, attempt: cb!.attempt }, 'late')).rejects.toMatchObject({ code: ErrorCode.staleAttempt });
+      const [again] = await queue.claim({ workerId: 'w', limit: 1 });
+      await queue.fail({ taskId: again!.id, attempt: again!.attempt }, { error: fatal, retryDelayMs: 0 });
+      await queue.cancel(b.task.id);
+      const events = await readEvents(db);
+      expect(new Set(events.map((e) => e.type))).toEqual(new Set(['task.retry', 'task.stale_write', 'task.failed', 'task.cancelled']));
+      expectValidEvents(events);
+      expect(a.task.id).toBeDefined();
     });
 
     it('concurrent claimers never get the same task', async () => {

@@ -5,18 +5,19 @@ import { IdSchema, PhaseNameSchema, PositiveIntSchema, TimestampSchema } from '.
  * Every event is one row of the `events` table: an envelope (`seq`, `id`, `runId`, `phase`,
  * `taskId`, `createdAt`) plus a typed `payload`. The envelope says what the event is about, so
  * payloads never repeat the run, phase or task id. Three scopes tighten the envelope: a run event
- * may name a phase, a phase event must, and a task event must name both phase and task.
+ * may name a phase, a phase event must, and a task event must name its task (and names its run and
+ * phase when it belongs to one: operator and diagnostic tasks such as `diag.sleep` have neither).
  */
 const envelope = {
   seq: PositiveIntSchema.describe('Position in the event log; strictly increasing.'),
   id: IdSchema,
-  runId: IdSchema,
   createdAt: TimestampSchema,
 };
 
 export function runEvent<T extends string, P extends z.ZodType>(type: T, payload: P) {
   return z.strictObject({
     ...envelope,
+    runId: IdSchema,
     type: z.literal(type),
     phase: PhaseNameSchema.nullable().optional(),
     taskId: IdSchema.nullable().optional(),
@@ -27,6 +28,7 @@ export function runEvent<T extends string, P extends z.ZodType>(type: T, payload
 export function phaseEvent<T extends string, P extends z.ZodType>(type: T, payload: P) {
   return z.strictObject({
     ...envelope,
+    runId: IdSchema,
     type: z.literal(type),
     phase: PhaseNameSchema,
     taskId: IdSchema.nullable().optional(),
@@ -37,8 +39,9 @@ export function phaseEvent<T extends string, P extends z.ZodType>(type: T, paylo
 export function taskEvent<T extends string, P extends z.ZodType>(type: T, payload: P) {
   return z.strictObject({
     ...envelope,
+    runId: IdSchema.nullable(),
     type: z.literal(type),
-    phase: PhaseNameSchema,
+    phase: PhaseNameSchema.nullable(),
     taskId: IdSchema,
     payload,
   });

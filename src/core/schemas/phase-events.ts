@@ -87,9 +87,12 @@ export const PhaseStalledEvent = taskEvent(
   'phase.stalled',
   z.strictObject({
     taskAttempt: PositiveIntSchema,
-    missedHeartbeats: PositiveIntSchema,
+    missedHeartbeats: NonNegativeIntSchema,
     lastHeartbeatAt: TimestampSchema.nullable(),
     strategy: z.enum(RETRY_STRATEGIES).describe('The unsticker strategy the supervisor chose.'),
+    reason: z
+      .enum(['no-heartbeat', 'no-progress', 'loop'])
+      .describe('no-heartbeat: liveness; no-progress: heartbeats but progress did not move; loop: a repeating trail.'),
   }),
 );
 

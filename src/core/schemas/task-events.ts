@@ -27,6 +27,9 @@ export const RETRY_STRATEGIES = [
   'stricter-prompt',
   'schema-repair',
   'sandbox-restart',
+  'chunk',
+  'self-execution',
+  'escalate',
 ] as const;
 export type RetryStrategy = (typeof RETRY_STRATEGIES)[number];
 
