@@ -5,6 +5,7 @@ import { getAgent, guardsFor } from './agents/registry.ts';
 import { loadPhaseConfigs, type PhaseConfigSet } from './config/load-phase-configs.ts';
 import { newId } from './core/ids.ts';
 import { builtinHandlers } from './engine/handlers.ts';
+import { Supervisor } from './engine/supervisor.ts';
 import type { TaskHandler } from './engine/worker-pool.ts';
 import type { Model } from './llm/model.ts';
 import { type ModelSettings, resolveModel } from './llm/model-registry.ts';
@@ -34,6 +35,8 @@ export interface RuntimeOptions {
   model?: string;
   modelBaseUrl?: string | undefined;
   providerKeys?: { openaiApiKey?: string; anthropicApiKey?: string };
+  /** Models the unsticker may fall back to, best first. */
+  fallbackModels?: readonly string[];
   /** User phase configs that override or add phases. */
   configDir?: string | undefined;
 }
@@ -47,6 +50,8 @@ export interface Runtime {
   readonly catalog: AgentCatalog;
   readonly model: Model;
   readonly orchestrator: Orchestrator;
+  /** Watches running tasks for stalls; started by whoever runs workers or drives runs. */
+  readonly supervisor: Supervisor;
   /** Identifies this process as a run-lease holder. */
   readonly owner: string;
   loadPhaseConfigs(): Promise<PhaseConfigSet>;
@@ -95,9 +100,30 @@ export async function openRuntime(
     }
     return m;
   };
+  // The fallback ladder: the run's model, then the configured fallbacks, each one rung down.
+  const ladder = [model.id, ...(options.fallbackModels ?? [])];
+  const fallbackModel = (spec: string | undefined): Model | undefined => {
+    const current = ladder.indexOf(spec ? modelFor(spec).id : model.id);
+    const next = current >= 0 ? ladder[current + 1] : ladder[1];
+    return next ? modelFor(next) : undefined;
+  };
   const catalog = builtinCatalog;
   const handlers = builtinHandlers();
-  handlers.set(AGENT_TASK, createAgentTaskHandler({ db, catalog, modelFor }));
+  handlers.set(AGENT_TASK, createAgentTaskHandler({ db, catalog, modelFor, fallbackModel }));
+  const supervisor = new Supervisor({
+    db,
+    queue,
+    logger,
+    capabilities: (candidate) => {
+      const input = (candidate.input ?? {}) as { model?: string };
+      return {
+        isAgent: candidate.type === AGENT_TASK,
+        // Tools are declared by agents but not executed by this build, so there is no alternate to switch to.
+        hasAlternateTool: false,
+        hasFallbackModel: candidate.type === AGENT_TASK && fallbackModel(input.model) !== undefined,
+      };
+    },
+  });
   const owner = `${hostname()}:${process.pid}:${newId().slice(0, 8)}`;
   const orchestrator = new Orchestrator({
     db,
@@ -120,8 +146,12 @@ export async function openRuntime(
     catalog,
     model,
     orchestrator,
+    supervisor,
     owner,
     loadPhaseConfigs: () => loadPhaseConfigs(options.configDir ? { userDir: options.configDir } : {}),
-    close: () => db.close(),
+    close: async () => {
+      await supervisor.stop();
+      await db.close();
+    },
   };
 }

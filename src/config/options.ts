@@ -24,6 +24,7 @@ export interface OptionFlags {
   redisUrl?: string;
   model?: string;
   modelBaseUrl?: string;
+  fallbackModels?: string;
   configDir?: string;
   logLevel?: string;
   concurrency?: number | string;
@@ -40,6 +41,8 @@ export interface ResolvedOptions {
   /** `offline` or `<provider>:<model>`. */
   readonly model: string;
   readonly modelBaseUrl: string | undefined;
+  /** The model fallback ladder the unsticker climbs, best first (IDEAMINE_FALLBACK_MODELS, comma-separated). */
+  readonly fallbackModels: readonly string[];
   /** User phase overrides (see loadPhaseConfigs' `userDir`). */
   readonly configDir: string | undefined;
   readonly logLevel: LogLevel;
@@ -67,6 +70,7 @@ export const ENV_VARS = {
   redisUrl: 'REDIS_URL',
   model: 'IDEAMINE_MODEL',
   modelBaseUrl: 'IDEAMINE_MODEL_BASE_URL',
+  fallbackModels: 'IDEAMINE_FALLBACK_MODELS',
   configDir: 'IDEAMINE_CONFIG_DIR',
   logLevel: 'IDEAMINE_LOG_LEVEL',
   concurrency: 'IDEAMINE_CONCURRENCY',
@@ -138,6 +142,16 @@ export function resolveOptions(input: ResolveOptionsInput = {}): ResolvedOptions
           : 'expected "offline" or "<provider>:<model>"',
       ) ?? DEFAULT_MODEL,
     modelBaseUrl: text('modelBaseUrl', urlCheck(['http:', 'https:'])),
+    fallbackModels: Object.freeze(
+      (text('fallbackModels', (v) =>
+        v.split(',').every((m) => m.trim() === 'offline' || /^[a-z][a-z0-9-]*:\S+$/.test(m.trim()))
+          ? undefined
+          : 'expected a comma-separated list of "offline" or "<provider>:<model>"',
+      ) ?? '')
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean),
+    ),
     configDir:
       configDir === undefined ? undefined : isAbsolute(configDir) ? configDir : resolve(cwd, configDir),
     logLevel: (text('logLevel', (v) =>

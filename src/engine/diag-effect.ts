@@ -33,6 +33,8 @@ export const diagEffectInput = z
     crashAfterEffectOnAttempts: z.array(z.number().int().min(1)).max(100).optional(),
     /** Carried, never echoed: lets tests send large or deeply nested inputs through the engine. */
     payload: z.unknown().optional(),
+    /** Merged into the input by the supervisor's unsticker when it takes a stalled attempt away. */
+    unstick: z.unknown().optional(),
   })
   .strict();
 export type DiagEffectInput = z.infer<typeof diagEffectInput>;
@@ -81,15 +83,10 @@ create unique index if not exists diag_effects_once on diag_effects (idempotency
 export function createSqlEffectSink(db: Database): EffectSink {
   let ready: Promise<void> | undefined;
   const ensureTable = () => {
-    ready ??= db
-      .transaction(async (tx) => {
-        await tx.query("select pg_advisory_xact_lock(hashtext(current_schema() || '.diag_effects'))");
-        for (const statement of EFFECTS_DDL.split(';')) await tx.query(statement);
-      })
-      .catch((error: unknown) => {
-        ready = undefined;
-        throw error;
-      });
+    ready ??= ensureDiagEffectsTable(db).catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    });
     return ready;
   };
   return {
@@ -105,6 +102,14 @@ export function createSqlEffectSink(db: Database): EffectSink {
       return rows.length > 0 ? 'applied' : 'skipped';
     },
   };
+}
+
+/** Creates `diag_effects` if missing (tests call it before watching the table). */
+export async function ensureDiagEffectsTable(db: Database): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query("select pg_advisory_xact_lock(hashtext(current_schema() || '.diag_effects'))");
+    for (const statement of EFFECTS_DDL.split(';')) await tx.query(statement);
+  });
 }
 
 /**

@@ -30,6 +30,8 @@ export const diagPoisonInput = z
     retryable: z.boolean().default(true),
     bombLimitMb: z.number().int().min(8).max(65_536).default(8_192),
     hangMs: z.number().int().min(0).max(3_600_000).default(600_000),
+    /** Merged into the input by the supervisor's unsticker when it takes a stalled attempt away. */
+    unstick: z.unknown().optional(),
   })
   .strict();
 export type DiagPoisonInput = z.infer<typeof diagPoisonInput>;

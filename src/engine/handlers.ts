@@ -1,7 +1,26 @@
+import type { Database } from '../storage/database.ts';
+import { createDiagEffect, createEnvEffectSink, createSqlEffectSink, DIAG_EFFECT } from './diag-effect.ts';
+import { createDiagPoison, DIAG_POISON } from './diag-poison.ts';
 import { DIAG_SLEEP, diagSleep } from './diag-sleep.ts';
 import type { TaskHandler } from './worker-pool.ts';
 
+export interface BuiltinHandlerOptions {
+  /** Where `diag.effect` writes its effects; without it, the Postgres of DATABASE_URL. */
+  effectsDb?: Database;
+  /**
+   * Whether the fault-injecting diagnostics (crash after effect, `diag.poison`) may run here.
+   * Default: IDEAMINE_DIAG_FAULTS=1. Off, such tasks fail at once with a clear error.
+   */
+  faultsEnabled?: boolean;
+}
+
 /** Task handlers every worker has, whatever else is registered (diagnostics for operators and tests). */
-export function builtinHandlers(): Map<string, TaskHandler> {
-  return new Map<string, TaskHandler>([[DIAG_SLEEP, diagSleep]]);
+export function builtinHandlers(options: BuiltinHandlerOptions = {}): Map<string, TaskHandler> {
+  const faultsEnabled = options.faultsEnabled ?? process.env['IDEAMINE_DIAG_FAULTS'] === '1';
+  const sink = options.effectsDb ? createSqlEffectSink(options.effectsDb) : createEnvEffectSink();
+  return new Map<string, TaskHandler>([
+    [DIAG_SLEEP, diagSleep],
+    [DIAG_EFFECT, createDiagEffect({ sink, faultsEnabled })],
+    [DIAG_POISON, createDiagPoison({ faultsEnabled })],
+  ]);
 }

@@ -25,7 +25,7 @@ describe('unsticker ladder (pure)', () => {
     const second = nextRung(1, 'no-progress', agent);
     expect(second.strategy).toBe('stricter-prompt');
     expect(second.skipped.map((s) => s.strategy)).toEqual(['fallback-tool', 'fallback-model']);
-    expect(second.explanation).toMatch(/no alternate tool/);
+    expect(second.explanation).toMatch(/no alternate tool is available/);
     expect(nextRung(1, 'loop', { ...agent, hasAlternateTool: true }).strategy).toBe('fallback-tool');
     expect(nextRung(5, 'no-heartbeat', agent).strategy).toBe('self-execution');
     expect(nextRung(6, 'no-heartbeat', agent).strategy).toBe('escalate');

@@ -102,7 +102,7 @@ export function nextRung(fromRung: number, reason: StallReason, caps: TaskCapabi
 const PLAIN_RETRIES = 2;
 
 function inapplicable(strategy: UnstickStrategy, caps: TaskCapabilities): string | undefined {
-  if (strategy === 'fallback-tool' && !caps.hasAlternateTool) return 'the agent has no alternate tool';
+  if (strategy === 'fallback-tool' && !caps.hasAlternateTool) return 'no alternate tool is available to this agent';
   if (strategy === 'fallback-model' && !caps.hasFallbackModel) return 'no fallback model is configured below the current one';
   return undefined;
 }

@@ -40,6 +40,10 @@ export const agentTaskInput = z.object({
   shard: z
     .object({ index: z.number().int(), count: z.number().int(), key: z.string().optional() })
     .optional(),
+  /** The phase's heartbeat interval, for the supervisor's missed-heartbeat count. */
+  heartbeatSeconds: z.number().positive().optional(),
+  /** Set by the supervisor when it took a stalled attempt away: the unsticker rung to apply. */
+  unstick: z.object({ strategy: z.string(), rung: z.number().int(), reason: z.string() }).optional(),
 });
 export type AgentTaskInput = z.infer<typeof agentTaskInput>;
 
@@ -53,6 +57,9 @@ export interface AgentTaskResult {
   costUsd: number;
   latencyMs: number;
   promptHash: string;
+  executedBy?: string;
+  selfExecuted?: boolean;
+  unstick?: { strategy: string; rung: number; reason: string };
 }
 
 export interface AgentTaskDeps {
@@ -60,6 +67,8 @@ export interface AgentTaskDeps {
   catalog: AgentCatalog;
   /** The model for an agent: its per-agent override, else the run's default. */
   modelFor(spec: string | undefined): Model;
+  /** The next model down the fallback ladder from `spec` (the unsticker's fallback-model rung). */
+  fallbackModel?(spec: string | undefined): Model | undefined;
 }
 
 export function createAgentTaskHandler(deps: AgentTaskDeps): TaskHandler {
@@ -72,13 +81,12 @@ export function createAgentTaskHandler(deps: AgentTaskDeps): TaskHandler {
     const input = parsed.data;
     const agent = deps.catalog.getAgent(input.agentId);
     const agentInput = await buildAgentInput(deps.db, input, agent.reads);
+    const plan = applyUnstick(input, deps);
+    agentInput.hints = [...agentInput.hints, ...plan.hints];
     const prompt = agent.prompt(agentInput);
-    const model = deps.modelFor(input.model);
+    const model = plan.model;
     const budget = new BudgetAccount(deps.db, input.runId, input.phase);
-    const reserved = {
-      tokens: estimateTokens(agent.system + prompt, input.maxOutputTokens ?? 2_000),
-      usd: 0,
-    };
+    const reserved = { tokens: estimateTokens(agent.system + prompt, plan.maxOutputTokens ?? 2_000), usd: 0 };
     await budget.reserve(reserved, ctx.task.id);
     ctx.progress({ pct: 10, note: `calling ${model.id}` });
     let response: Awaited<ReturnType<Model['generate']>>;
@@ -90,8 +98,8 @@ export function createAgentTaskHandler(deps: AgentTaskDeps): TaskHandler {
         schema: agent.outputSchema,
         offline: () => agent.offline(agentInput),
         signal: ctx.signal,
-        ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
-        ...(input.maxOutputTokens === undefined ? {} : { maxOutputTokens: input.maxOutputTokens }),
+        ...(plan.temperature === undefined ? {} : { temperature: plan.temperature }),
+        ...(plan.maxOutputTokens === undefined ? {} : { maxOutputTokens: plan.maxOutputTokens }),
       });
     } catch (error) {
       await budget.settle(reserved, { tokens: 0, usd: 0 });
@@ -109,8 +117,56 @@ export function createAgentTaskHandler(deps: AgentTaskDeps): TaskHandler {
       costUsd: response.costUsd,
       latencyMs: response.latencyMs,
       promptHash: sha256(agent.system + prompt),
+      ...(plan.selfExecuted ? { executedBy: GENERALIST, selfExecuted: true } : {}),
+      ...(input.unstick ? { unstick: input.unstick } : {}),
     };
   };
+}
+
+/** The orchestrator's generalist: completes a blocking task from the agent's own contract, deterministically. */
+export const GENERALIST = 'orchestrator.generalist@1.0.0';
+
+interface ExecutionPlan {
+  model: Model;
+  temperature: number | undefined;
+  maxOutputTokens: number | undefined;
+  hints: string[];
+  selfExecuted: boolean;
+}
+
+/**
+ * How this attempt runs, given the unsticker rung the supervisor chose (if any):
+ * - smaller-batch: half the output budget, and a hint to keep the output small;
+ * - fallback-model: the next model of the fallback ladder, at temperature 0;
+ * - stricter-prompt: temperature 0 and a schema-only instruction;
+ * - chunk: work in bounded chunks (a hint; the agent's output is still one artifact);
+ * - self-execution: the generalist completes the task with the deterministic offline synthesizer,
+ *   marked as such in the result and the artifact's provenance.
+ */
+export function applyUnstick(input: AgentTaskInput, deps: Pick<AgentTaskDeps, 'modelFor' | 'fallbackModel'>): ExecutionPlan {
+  const base: ExecutionPlan = {
+    model: deps.modelFor(input.model),
+    temperature: input.temperature,
+    maxOutputTokens: input.maxOutputTokens,
+    hints: [],
+    selfExecuted: false,
+  };
+  switch (input.unstick?.strategy) {
+    case 'smaller-batch':
+      return { ...base, maxOutputTokens: Math.max(256, Math.floor((input.maxOutputTokens ?? 2_000) / 2)), hints: ['unstick: keep the output small: the fewest items that satisfy the schema'] };
+    case 'fallback-model': {
+      const fallback = deps.fallbackModel?.(input.model);
+      return fallback ? { ...base, model: fallback, temperature: 0 } : { ...base, temperature: 0 };
+    }
+    case 'stricter-prompt':
+      return { ...base, temperature: 0, hints: ['unstick: answer with JSON matching the schema only; no commentary; be concise'] };
+    case 'chunk':
+      return { ...base, hints: ['unstick: work in chunks of at most 5 items; make each chunk complete and consistent on its own'] };
+    case 'self-execution':
+      return { ...base, model: deps.modelFor('offline'), temperature: 0, selfExecuted: true };
+    default:
+      return base;
+  }
 }
 
 /** The idea, the upstream artifacts the agent reads (latest gate attempt of each phase) and this phase's earlier outputs. */

@@ -108,6 +108,7 @@ async function enqueueAgent(
     gateAttempt: req.gateAttempt,
     hints: req.hints,
     phaseArtifacts: views,
+    heartbeatSeconds: req.plan.heartbeatSeconds,
     ...(agent.model ? { model: agent.model } : {}),
     ...(agent.temperature === undefined ? {} : { temperature: agent.temperature }),
     ...(agent.maxOutputTokens === undefined ? {} : { maxOutputTokens: agent.maxOutputTokens }),
@@ -122,7 +123,10 @@ async function enqueueAgent(
     phaseRowId: req.phaseRowId,
     idempotencyKey,
     maxAttempts: 4,
-    leaseMs: Math.max(30_000, req.plan.heartbeatSeconds * req.plan.stallThresholdHeartbeats * 1_000),
+    // Supervised: no heartbeat for stall_threshold_heartbeats × heartbeat_seconds means stalled. The
+    // lease is longer, so the supervisor (which checkpoints and picks a strategy) acts first.
+    stallAfterMs: req.plan.heartbeatSeconds * req.plan.stallThresholdHeartbeats * 1_000,
+    leaseMs: Math.max(30_000, 2 * req.plan.heartbeatSeconds * req.plan.stallThresholdHeartbeats * 1_000),
   });
   return task.id;
 }
@@ -179,6 +183,8 @@ async function storeOutput(
       usage: result.usage,
       costUsd: result.costUsd,
       createdBy: result.model === 'offline' ? 'offline model (deterministic, no network)' : result.model,
+      ...(result.selfExecuted ? { executedBy: result.executedBy, selfExecuted: true } : {}),
+      ...(result.unstick ? { unstick: result.unstick } : {}),
     };
     const { artifact, created } = await insertArtifact(tx, {
       runId: req.runId,

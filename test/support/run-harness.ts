@@ -31,6 +31,7 @@ export async function openHarness(overrides: Partial<RuntimeOptions> = {}): Prom
     pollMaxMs: 200,
   });
   await pool.start();
+  rt.supervisor.start();
   return {
     rt,
     home,

@@ -132,6 +132,7 @@ async function withDrivingRuntime(
     const printer = createProgressPrinter({ json });
     const subscription = await subscribeEvents(rt.db, { runId, pollMs: 500 }, (e) => printer.onEvent(e));
     await pool.start();
+    rt.supervisor.start();
     try {
       outcome = await rt.orchestrator.drive(runId);
     } finally {

@@ -31,6 +31,9 @@ export function registerWorkerCommand(program: Command, cli: CliContext): void {
         ...(flags.queue ? { queues: flags.queue } : {}),
       });
       await pool.start();
+      // Every worker process also supervises: decisions are conditional updates, so several
+      // supervisors never apply the same rung twice.
+      runtime.supervisor.start();
       printJson({
         event: 'worker.started',
         workerId: pool.workerId,
