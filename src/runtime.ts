@@ -8,6 +8,7 @@ import { builtinHandlers } from './engine/handlers.ts';
 import { Supervisor } from './engine/supervisor.ts';
 import type { TaskHandler } from './engine/worker-pool.ts';
 import type { Model } from './llm/model.ts';
+import { providerBreakers, withCircuitBreaker } from './llm/circuit-breaker-model.ts';
 import { type ModelSettings, resolveModel } from './llm/model-registry.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { writeDossier } from './observability/release-dossier.ts';
@@ -91,12 +92,15 @@ export async function openRuntime(
   const db = await openDatabase(storageOptionsFor(options));
   const queue = new SqlTaskQueue(db, { defaultLeaseMs: options.leaseMs });
   const models = new Map<string, Model>([[model.id, model]]);
+  const breakerFor = providerBreakers();
+  const guarded = (m: Model): Model => (m.id === 'offline' ? m : withCircuitBreaker(m, breakerFor(m.id)));
+  models.set(model.id, guarded(model));
   const modelFor = (spec: string | undefined): Model => {
-    if (!spec) return model;
-    let m = models.get(spec);
+    const key = spec ?? model.id;
+    let m = models.get(key);
     if (!m) {
-      m = resolveModel(spec, settings);
-      models.set(spec, m);
+      m = guarded(resolveModel(key, settings));
+      models.set(key, m);
     }
     return m;
   };
@@ -129,7 +133,7 @@ export async function openRuntime(
     db,
     queue,
     catalog,
-    model,
+    model: modelFor(undefined),
     owner,
     leaseMs: Math.max(options.leaseMs, 10_000),
     logger,

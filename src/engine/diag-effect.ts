@@ -17,8 +17,8 @@ import type { TaskContext, TaskHandler } from './worker-pool.ts';
  * execution leaves a row (which is what the checker counts as an at-least-once re-execution).
  *
  * `pauseAfterEffectMs` widens the window between the effect and the ack so a test can kill the worker
- * inside it; `crashAfterEffectOnAttempts` makes the worker kill itself (SIGKILL) right after the effect
- * on those attempts, a deterministic crash point. Crash injection only runs where faults are enabled
+ * inside it; `crashAfterFirstEffect` makes the worker kill itself (SIGKILL) right after the first
+ * execution's effect, a deterministic crash point (later executions find the earlier row and go on). Crash injection only runs where faults are enabled
  * (`IDEAMINE_DIAG_FAULTS=1` on the worker): anyone who can enqueue must not be able to kill workers.
  */
 export const DIAG_EFFECT = 'diag.effect';
@@ -30,7 +30,8 @@ export const diagEffectInput = z
     checkpointEveryMs: z.number().int().min(1).optional(),
     idempotent: z.boolean().default(false),
     pauseAfterEffectMs: z.number().int().min(0).max(600_000).default(0),
-    crashAfterEffectOnAttempts: z.array(z.number().int().min(1)).max(100).optional(),
+    /** SIGKILL the worker right after the effect when no earlier execution had reached it. */
+    crashAfterFirstEffect: z.boolean().default(false),
     /** Carried, never echoed: lets tests send large or deeply nested inputs through the engine. */
     payload: z.unknown().optional(),
     /** Merged into the input by the supervisor's unsticker when it takes a stalled attempt away. */
@@ -55,9 +56,15 @@ export interface EffectRecord {
   idempotent: boolean;
 }
 
+export interface EffectOutcome {
+  effect: 'applied' | 'skipped';
+  /** Effect rows of this key written before this one (by earlier executions). */
+  earlier: number;
+}
+
 /** Where side effects land: an external system as far as the task is concerned. */
 export interface EffectSink {
-  record(effect: EffectRecord): Promise<'applied' | 'skipped'>;
+  record(effect: EffectRecord): Promise<EffectOutcome>;
 }
 
 export function effectKey(taskId: string): string {
@@ -92,14 +99,18 @@ export function createSqlEffectSink(db: Database): EffectSink {
   return {
     async record(effect) {
       await ensureTable();
-      const rows = await db.query(
-        `insert into diag_effects (task_id, attempt, idempotency_key, idempotent, pid)
-         values ($1, $2, $3, $4, $5)
-         on conflict (idempotency_key) where idempotent do nothing
-         returning 1 as applied`,
+      const rows = await db.query<{ applied: boolean; earlier: number }>(
+        `with earlier as (select count(*)::int as n from diag_effects where idempotency_key = $3),
+              applied as (
+                insert into diag_effects (task_id, attempt, idempotency_key, idempotent, pid)
+                values ($1, $2, $3, $4, $5)
+                on conflict (idempotency_key) where idempotent do nothing
+                returning 1)
+         select exists (select 1 from applied) as applied, (select n from earlier) as earlier`,
         [effect.taskId, effect.attempt, effect.idempotencyKey, effect.idempotent, process.pid],
       );
-      return rows.length > 0 ? 'applied' : 'skipped';
+      const row = rows[0];
+      return { effect: row?.applied ? 'applied' : 'skipped', earlier: row?.earlier ?? 0 };
     },
   };
 }
@@ -152,25 +163,24 @@ export interface DiagEffectOptions {
 export function createDiagEffect(options: DiagEffectOptions): TaskHandler {
   return async (ctx: TaskContext): Promise<DiagEffectResult> => {
     const input = parseDiagInput(DIAG_EFFECT, diagEffectInput, ctx.task.input);
-    const crash = input.crashAfterEffectOnAttempts?.includes(ctx.task.attempt) ?? false;
-    if (input.crashAfterEffectOnAttempts && !options.faultsEnabled) throw faultsDisabled();
+    if (input.crashAfterFirstEffect && !options.faultsEnabled) throw faultsDisabled();
     const work = await workInSlices(ctx, input);
     // Best effort: no effect after the lease is known lost. It cannot close the race (a worker may
     // lose its lease between this check and the write), which is why effects need idempotency keys.
     if (ctx.signal.aborted) throw ctx.signal.reason;
-    const effect = await options.sink.record({
+    const outcome = await options.sink.record({
       taskId: ctx.task.id,
       attempt: ctx.task.attempt,
       idempotencyKey: effectKey(ctx.task.id),
       idempotent: input.idempotent,
     });
-    if (crash) {
+    if (input.crashAfterFirstEffect && outcome.earlier === 0) {
       process.kill(process.pid, 'SIGKILL');
       await diagSleep(10_000);
       throw new IdeaMineError(ErrorCode.internal, 'diag.effect: SIGKILL did not stop the process');
     }
     if (input.pauseAfterEffectMs > 0) await diagSleep(input.pauseAfterEffectMs, ctx.signal);
-    return { attempt: ctx.task.attempt, effect, ...work };
+    return { attempt: ctx.task.attempt, effect: outcome.effect, ...work };
   };
 }
 

@@ -3,7 +3,8 @@ import { type Clock, systemClock } from '../core/clock.ts';
 import { coerceError, ErrorClass, ErrorCode, IdeaMineError, isIdeaMineError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
-import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelayMs } from '../queue/backoff.ts';
+import { type BackoffPolicy, DEFAULT_BACKOFF } from '../queue/backoff.ts';
+import { decideRetry } from './retry-policy.ts';
 import type { Checkpoint, ClaimedTask, Fence, TaskProgress, TaskQueue } from '../queue/task-queue.ts';
 
 export interface TaskContext {
@@ -274,10 +275,16 @@ export class WorkerPool {
     }
     const error = coerceError(thrown);
     this.counters.failed++;
-    const delay = retryDelayMs(fence.attempt, error, this.#o.backoff);
+    const decision = decideRetry(error, fence.attempt, this.#o.backoff);
+    const serialized = { ...error.toJSON(), retryable: decision.retry };
     try {
       await this.#withStorageRetry(() =>
-        this.#o.queue.fail(fence, { error: error.toJSON(), retryDelayMs: delay }),
+        this.#o.queue.fail(fence, {
+          error: serialized,
+          retryDelayMs: decision.delayMs,
+          strategy: decision.strategy,
+          ...(decision.patch ? { patch: decision.patch } : {}),
+        }),
       );
     } catch (failError) {
       if (isIdeaMineError(failError) && failError.code === ErrorCode.staleAttempt)

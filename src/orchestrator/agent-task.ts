@@ -160,6 +160,11 @@ export function applyUnstick(input: AgentTaskInput, deps: Pick<AgentTaskDeps, 'm
     }
     case 'stricter-prompt':
       return { ...base, temperature: 0, hints: ['unstick: answer with JSON matching the schema only; no commentary; be concise'] };
+    case 'schema-repair':
+      // The fix agent: the previous attempt's output failed validation even after one repair.
+      return { ...base, temperature: 0, hints: [`fix: the previous output did not match the schema (${input.unstick.reason}); return JSON that satisfies every field of the schema`] };
+    case 'fallback-tool':
+      return { ...base, hints: ['unstick: the tool failed; use the alternate allowlisted tool or work from the provided artifacts'] };
     case 'chunk':
       return { ...base, hints: ['unstick: work in chunks of at most 5 items; make each chunk complete and consistent on its own'] };
     case 'self-execution':

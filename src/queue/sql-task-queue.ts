@@ -300,6 +300,7 @@ export class SqlTaskQueue implements TaskQueue {
                              when attempt >= max_attempts then 'dead' else 'ready' end,
                 run_at = ${NOW} + $6 * interval '1 millisecond',
                 error = $4, lease_owner = null, locked_until = null, updated_at = ${NOW},
+                input = case when $7::jsonb is not null and jsonb_typeof(input) = 'object' then input || $7::jsonb else input end,
                 completed_at = case when $5::boolean and attempt < max_attempts then null else ${NOW} end,
                 history = history || jsonb_build_array(jsonb_build_object(
                   'attempt', attempt, 'at', ${NOW}, 'outcome', 'failed', 'error', $4::jsonb))
@@ -312,6 +313,7 @@ export class SqlTaskQueue implements TaskQueue {
           JSON.stringify(request.error),
           request.error.retryable,
           request.retryDelayMs,
+          request.patch ? JSON.stringify(request.patch) : null,
         ],
       );
       const row = updated[0];
@@ -321,7 +323,7 @@ export class SqlTaskQueue implements TaskQueue {
         const error = errorSummary(request.error);
         const payload =
           row.state === 'ready'
-            ? { attempt: fence.attempt, strategy: 'backoff', delayMs: request.retryDelayMs, runAt: row.run_at.toISOString(), reason: error.message }
+            ? { attempt: fence.attempt, strategy: request.strategy ?? 'backoff', delayMs: request.retryDelayMs, runAt: row.run_at.toISOString(), reason: error.message }
             : row.state === 'dead'
               ? { attempts: fence.attempt, error }
               : { attempt: fence.attempt, error, willRetry: false };

@@ -157,6 +157,10 @@ export interface FailRequest {
   error: SerializedError;
   /** When to retry, decided by the retry policy; ignored for non-retryable errors. */
   retryDelayMs: number;
+  /** How the next attempt differs (recorded in the task.retry event); default `backoff`. */
+  strategy?: string;
+  /** Merged into the task input for the next attempt. */
+  patch?: Record<string, unknown>;
 }
 
 export type FailOutcome = 'retry' | 'failed' | 'dead';

@@ -34,7 +34,7 @@ describe.runIf(postgresReachable)('acceptance: a task that stops heartbeating is
 
   it('phase.stalled → task.retry with a strategy → the phase still passes', async () => {
     const idea = { title: 'A shared todo app for small teams', description: 'A shared todo app for small teams' };
-    const classification = getAgent('intake.classifier').offline({ runId: 'x', phase: 'intake', idea, artifacts: {}, hints: [], attempt: 1 });
+    const classification = getAgent('intake.classifier').offline({ runId: 'x', phase: 'intake', idea, artifacts: {}, hints: [], attempt: 1 }) as Record<string, unknown>;
     const server = await startFakeOpenAIServer({ defaultReply: reply.json(classification) });
     server.enqueue(reply.delay(20_000, reply.json(classification))); // the first call hangs
     const configDir = join(home, 'config');
