@@ -27,6 +27,8 @@ export interface DispatchRequest {
   /** Agents to run this attempt; the others carry their previous attempt's artifact forward. */
   rerun: ReadonlySet<string>;
   previous: readonly ArtifactRecord[];
+  /** Run these tasks with an unsticker strategy from the start (heal uses self-execution). */
+  unstick?: { strategy: string; rung: number; reason: string };
   /** Returns 'pause' or 'cancel' when the coordinator should stop waiting. */
   interrupted(): Promise<'pause' | 'cancel' | undefined>;
   onProgress(done: number, total: number): Promise<void>;
@@ -109,6 +111,7 @@ async function enqueueAgent(
     hints: req.hints,
     phaseArtifacts: views,
     heartbeatSeconds: req.plan.heartbeatSeconds,
+    ...(req.unstick ? { unstick: req.unstick } : {}),
     ...(agent.model ? { model: agent.model } : {}),
     ...(agent.temperature === undefined ? {} : { temperature: agent.temperature }),
     ...(agent.maxOutputTokens === undefined ? {} : { maxOutputTokens: agent.maxOutputTokens }),

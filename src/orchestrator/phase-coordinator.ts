@@ -17,7 +17,7 @@ import {
   listArtifacts,
   updatePhase,
 } from '../storage/run-store.ts';
-import { latestArtifacts } from './agent-task.ts';
+import { GENERALIST, latestArtifacts } from './agent-task.ts';
 import { aggregate } from './aggregation.ts';
 import { BudgetAccount } from './budget.ts';
 import type { AgentCatalog, GuardOutput } from './catalog.ts';
@@ -166,8 +166,17 @@ export class PhaseCoordinator {
     const healed = await steps.step('heal', async () => {
       await this.#stage(attempt, 'heal', 70);
       if (dispatched.failed.length === 0) return { retried: [] as string[], reports: guarded };
-      // Heal: agents whose tasks failed outright get one fresh task each; the guards then measure again.
+      // Heal: an agent whose task failed all its attempts is a blocking doer; the orchestrator's
+      // generalist completes its task (self-execution, marked in provenance) and the guards measure again.
       const retry = new Set(dispatched.failed.map((f) => f.agentId));
+      await db.transaction((tx) =>
+        appendLedger(tx, {
+          runId: this.#runId,
+          type: 'decision',
+          data: { phase: this.phase, attempt, decision: 'self-execution', agents: [...retry], failures: dispatched.failed.map((f) => ({ agentId: f.agentId, taskId: f.taskId, state: f.state, error: f.error?.message ?? null })) },
+          provenance: { by: 'heal', executor: GENERALIST },
+        }),
+      );
       const outcome = await dispatchPhase(
         { db, queue, catalog },
         {
@@ -186,6 +195,7 @@ export class PhaseCoordinator {
           ],
           rerun: retry,
           previous: [],
+          unstick: { strategy: 'self-execution', rung: 5, reason: 'the doer failed all its attempts' },
           interrupted: () => this.#signal(),
           onProgress: async () => {},
         },
