@@ -25,6 +25,7 @@ import { dispatchFailure, dispatchPhase } from './dispatch.ts';
 import { emit } from './events.ts';
 import { evaluateGate, type Metrics } from './gatekeeper.ts';
 import { planWaves, rerunClosure } from './phase-waves.ts';
+import { compensatePhase, registerCompensation } from './sagas.ts';
 import { type ClarifyResult, clarify } from './qav/clarify.ts';
 
 /**
@@ -148,6 +149,10 @@ export class PhaseCoordinator {
           // An interrupted dispatch must not be recorded: on resume it runs again and waits for its tasks.
           if (outcome.interrupted) throw new Interrupted(outcome.interrupted);
           const aggregates = await this.#aggregate(tx, attempt, outcome.artifacts);
+      await registerCompensation(tx, {
+        runId: this.#runId, phase: this.phase, stepKey: `attempt-${attempt}/dispatch`, action: 'retract-artifacts',
+        args: { artifactIds: [...outcome.artifacts, ...aggregates].map((a) => a.id) },
+      });
           return {
             artifactIds: [...outcome.artifacts, ...aggregates].map((a) => a.id),
             failed: outcome.failed,
@@ -204,10 +209,22 @@ export class PhaseCoordinator {
       return { retried: [...retry], reports: this.#guard(await this.#attemptArtifacts(attempt)) };
     });
     const artifacts = await this.#attemptArtifacts(attempt);
-    const clarified = await steps.step('clarify', async () => {
-      await this.#stage(attempt, 'clarify', 75);
-      return this.#clarify(attempt, artifacts);
-    });
+    const clarified = await steps.step(
+      'clarify',
+      async () => {
+        await this.#stage(attempt, 'clarify', 75);
+        return this.#clarify(attempt, artifacts);
+      },
+      async (tx, result) => {
+        if (result.assumptionIds.length > 0) {
+          await registerCompensation(tx, {
+            runId: this.#runId, phase: this.phase, stepKey: `attempt-${attempt}/clarify`, action: 'invalidate-assumptions',
+            args: { assumptionIds: result.assumptionIds },
+          });
+        }
+        return result;
+      },
+    );
     return steps.step(
       'handoff',
       async () => {
@@ -438,6 +455,7 @@ export class PhaseCoordinator {
           data: { phase: this.phase, decision: 'escalate', attempts: attempt, reasons: gate.reasons },
           provenance: { by: 'loop-until-pass' },
         });
+        await compensatePhase(this.#deps.db, this.#runId, this.phase, tx);
         await updatePhase(tx, this.#runId, this.phase, { status: 'failed', completed: true, error });
         await emit(
           this.#deps.db,

@@ -303,6 +303,7 @@ export async function listArtifacts(
   const rows = await q.query(
     `select ${ARTIFACT_COLUMNS} from artifacts
       where run_id = $1 and ($2::text is null or phase_id = $2) and ($3::uuid[] is null or id = any($3))
+        and retracted_at is null
       order by created_at, id`,
     [runId, filter.phase ?? null, filter.ids ?? null],
   );

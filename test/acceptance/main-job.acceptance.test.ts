@@ -131,6 +131,18 @@ describe('acceptance: gates and configuration', () => {
         [runId],
       );
       expect(escalation).toHaveLength(1);
+      // Saga: the abandoned phase's compensations ran in reverse order of registration.
+      const compensations = await h.rt.db.query<{ step_key: string; action: string; state: string }>(
+        `select step_key, action, state from compensations where run_id = $1 and phase_id = 'critique' order by done_at, seq desc`,
+        [runId],
+      );
+      expect(compensations.length).toBeGreaterThanOrEqual(5);
+      expect(compensations.every((c) => c.state === 'compensated')).toBe(true);
+      const ledgerOrder = (await h.rt.db.query<{ step: string }>(`select data ->> 'stepKey' as step from ledger where run_id = $1 and data ->> 'decision' = 'compensate' order by seq`, [runId])).map((r) => r.step);
+      expect(ledgerOrder[0]).toMatch(/^attempt-5\//);
+      expect(ledgerOrder.at(-1)).toBe('attempt-1/dispatch');
+      expect(await listArtifacts(h.rt.db, runId, { phase: 'critique' })).toHaveLength(0);
+      expectValidEvents(await h.events(runId));
     } finally {
       await h.close();
     }

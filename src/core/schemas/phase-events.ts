@@ -137,7 +137,16 @@ export const PhaseRetryEvent = phaseEvent(
   }),
 );
 
+/** An abandoned phase undid what its steps registered, in reverse order (sagas). */
+export const PhaseCompensatedEvent = phaseEvent(
+  'phase.compensated',
+  z.strictObject({
+    actions: z.array(z.strictObject({ stepKey: z.string().min(1), action: z.string().min(1), affected: NonNegativeIntSchema })).min(1),
+  }),
+);
+
 export const PHASE_EVENTS = [
+  PhaseCompensatedEvent,
   PhaseStartedEvent,
   PhaseProgressEvent,
   PhaseAgentCompleteEvent,
