@@ -1,19 +1,17 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { fixPlanFor } from './agents/fix-hints.ts';
-import { getAgent, guardsFor } from './agents/registry.ts';
+import { RuntimeCatalog } from './catalog.ts';
 import { loadPhaseConfigs, type PhaseConfigSet } from './config/load-phase-configs.ts';
 import { newId } from './core/ids.ts';
 import { builtinHandlers } from './engine/handlers.ts';
 import { Supervisor } from './engine/supervisor.ts';
 import type { TaskHandler } from './engine/worker-pool.ts';
-import type { Model } from './llm/model.ts';
 import { providerBreakers, withCircuitBreaker } from './llm/circuit-breaker-model.ts';
+import type { Model } from './llm/model.ts';
 import { type ModelSettings, resolveModel } from './llm/model-registry.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { writeDossier } from './observability/release-dossier.ts';
 import { AGENT_TASK, createAgentTaskHandler } from './orchestrator/agent-task.ts';
-import type { AgentCatalog } from './orchestrator/catalog.ts';
 import { Orchestrator } from './orchestrator/orchestrator.ts';
 import { SqlTaskQueue } from './queue/sql-task-queue.ts';
 import type { TaskQueue } from './queue/task-queue.ts';
@@ -73,7 +71,6 @@ export function runDir(options: Pick<RuntimeOptions, 'home'>, runId: string): st
   return join(options.home, 'runs', runId);
 }
 
-export const builtinCatalog: AgentCatalog = { getAgent, guardsFor, fixPlanFor };
 
 function modelSettings(options: RuntimeOptions): ModelSettings {
   return {
@@ -111,7 +108,7 @@ export async function openRuntime(
     const next = current >= 0 ? ladder[current + 1] : ladder[1];
     return next ? modelFor(next) : undefined;
   };
-  const catalog = builtinCatalog;
+  const catalog = new RuntimeCatalog(db, options.home);
   const handlers = builtinHandlers();
   handlers.set(AGENT_TASK, createAgentTaskHandler({ db, catalog, modelFor, fallbackModel }));
   const supervisor = new Supervisor({

@@ -143,11 +143,13 @@ export function resolveOptions(input: ResolveOptionsInput = {}): ResolvedOptions
       ) ?? DEFAULT_MODEL,
     modelBaseUrl: text('modelBaseUrl', urlCheck(['http:', 'https:'])),
     fallbackModels: Object.freeze(
-      (text('fallbackModels', (v) =>
-        v.split(',').every((m) => m.trim() === 'offline' || /^[a-z][a-z0-9-]*:\S+$/.test(m.trim()))
-          ? undefined
-          : 'expected a comma-separated list of "offline" or "<provider>:<model>"',
-      ) ?? '')
+      (
+        text('fallbackModels', (v) =>
+          v.split(',').every((m) => m.trim() === 'offline' || /^[a-z][a-z0-9-]*:\S+$/.test(m.trim()))
+            ? undefined
+            : 'expected a comma-separated list of "offline" or "<provider>:<model>"',
+        ) ?? ''
+      )
         .split(',')
         .map((m) => m.trim())
         .filter(Boolean),

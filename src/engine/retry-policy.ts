@@ -19,7 +19,12 @@ export interface RetryDecision {
   patch?: Record<string, unknown>;
 }
 
-export function decideRetry(error: IdeaMineError, attempt: number, backoff: BackoffPolicy = DEFAULT_BACKOFF, random: () => number = Math.random): RetryDecision {
+export function decideRetry(
+  error: IdeaMineError,
+  attempt: number,
+  backoff: BackoffPolicy = DEFAULT_BACKOFF,
+  random: () => number = Math.random,
+): RetryDecision {
   if (!error.retryable || error.errorClass === ErrorClass.fatal || error.errorClass === ErrorClass.budget) {
     return { retry: false, delayMs: 0, strategy: 'none' };
   }

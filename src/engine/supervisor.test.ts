@@ -38,9 +38,26 @@ describe('unsticker ladder (pure)', () => {
     expect(isLooping(['a', 'a', 'a', 'a', 'a', 'a', 'a', 'a'])).toBe(false);
     expect(isLooping(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'])).toBe(false);
     const now = new Date('2026-01-01T00:00:10Z');
-    const base = { fence: { taskId: 't', attempt: 1 }, type: 'x', runId: null, phaseRowId: null, input: {}, stallAfterMs: 1_000, progress: null, progressTrail: [], unstickRung: 0, control: null, controlAt: null, now };
-    expect(classifyStall({ ...base, heartbeatAt: new Date('2026-01-01T00:00:08Z'), progressAt: now })).toBe('no-heartbeat');
-    expect(classifyStall({ ...base, heartbeatAt: now, progressAt: new Date('2026-01-01T00:00:07Z') })).toBe('no-progress');
+    const base = {
+      fence: { taskId: 't', attempt: 1 },
+      type: 'x',
+      runId: null,
+      phaseRowId: null,
+      input: {},
+      stallAfterMs: 1_000,
+      progress: null,
+      progressTrail: [],
+      unstickRung: 0,
+      control: null,
+      controlAt: null,
+      now,
+    };
+    expect(classifyStall({ ...base, heartbeatAt: new Date('2026-01-01T00:00:08Z'), progressAt: now })).toBe(
+      'no-heartbeat',
+    );
+    expect(classifyStall({ ...base, heartbeatAt: now, progressAt: new Date('2026-01-01T00:00:07Z') })).toBe(
+      'no-progress',
+    );
     expect(classifyStall({ ...base, heartbeatAt: now, progressAt: now })).toBeUndefined();
   });
 });
@@ -65,14 +82,24 @@ describe('Supervisor (PGlite, real time)', () => {
   it('detects a task that heartbeats forever without progress, checkpoints it, and unsticks it', async () => {
     const attempts: Array<{ attempt: number; checkpoint: unknown; unstick: unknown }> = [];
     const handler: TaskHandler = async (ctx) => {
-      attempts.push({ attempt: ctx.task.attempt, checkpoint: ctx.checkpoint?.data ?? null, unstick: (ctx.task.input as Record<string, unknown>)['unstick'] ?? null });
+      attempts.push({
+        attempt: ctx.task.attempt,
+        checkpoint: ctx.checkpoint?.data ?? null,
+        unstick: (ctx.task.input as Record<string, unknown>)['unstick'] ?? null,
+      });
       if (ctx.task.attempt > 1) return { done: true };
       ctx.progress({ pct: 30, note: 'thinking' });
       ctx.onCheckpointRequest(() => void ctx.saveCheckpoint('stuck-at-30', { pct: 30 }).catch(() => {}));
       await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve)); // spins until taken away
       throw new Error('aborted');
     };
-    pool = new WorkerPool({ queue, handlers: new Map([['agent.run', handler]]), concurrency: 1, heartbeatMs: 100, pollMaxMs: 100 });
+    pool = new WorkerPool({
+      queue,
+      handlers: new Map([['agent.run', handler]]),
+      concurrency: 1,
+      heartbeatMs: 100,
+      pollMaxMs: 100,
+    });
     const { task } = await queue.enqueue({ type: 'agent.run', input: { agentId: 'x' }, stallAfterMs: 400 });
     await pool.start();
     supervisor.start();
@@ -84,7 +111,10 @@ describe('Supervisor (PGlite, real time)', () => {
     const types = events.map((e) => e.type);
     expect(types.indexOf('phase.stalled')).toBeGreaterThanOrEqual(0);
     expect(types.indexOf('task.retry')).toBeGreaterThan(types.indexOf('phase.stalled'));
-    expect(events.find((e) => e.type === 'phase.stalled')?.payload).toMatchObject({ reason: 'no-progress', strategy: 'smaller-batch' });
+    expect(events.find((e) => e.type === 'phase.stalled')?.payload).toMatchObject({
+      reason: 'no-progress',
+      strategy: 'smaller-batch',
+    });
     expectValidEvents(events);
     const history = (await queue.get(task.id))?.history ?? [];
     expect(history).toEqual([expect.objectContaining({ outcome: 'stalled', strategy: 'smaller-batch' })]);
@@ -101,7 +131,13 @@ describe('Supervisor (PGlite, real time)', () => {
       }
       throw new Error('aborted');
     };
-    pool = new WorkerPool({ queue, handlers: new Map([['agent.run', handler]]), concurrency: 1, heartbeatMs: 60, pollMaxMs: 100 });
+    pool = new WorkerPool({
+      queue,
+      handlers: new Map([['agent.run', handler]]),
+      concurrency: 1,
+      heartbeatMs: 60,
+      pollMaxMs: 100,
+    });
     const { task } = await queue.enqueue({ type: 'agent.run', input: {}, stallAfterMs: 5_000 });
     await pool.start();
     supervisor.start();
@@ -111,14 +147,26 @@ describe('Supervisor (PGlite, real time)', () => {
 
   it('reclaims a task whose worker stopped heartbeating long before its lease ends, and records the decision', async () => {
     await db.query(`insert into runs (id, idea) values ('00000000-0000-4000-8000-0000000000aa', '{}')`);
-    const { task } = await queue.enqueue({ type: 'diag.sleep', input: { ms: 10 }, stallAfterMs: 300, leaseMs: 60_000, runId: '00000000-0000-4000-8000-0000000000aa' });
+    const { task } = await queue.enqueue({
+      type: 'diag.sleep',
+      input: { ms: 10 },
+      stallAfterMs: 300,
+      leaseMs: 60_000,
+      runId: '00000000-0000-4000-8000-0000000000aa',
+    });
     await queue.claim({ workerId: 'frozen', limit: 1 }); // a worker that claims and then never heartbeats
     await new Promise((r) => setTimeout(r, 400));
     const decisions = await supervisor.tick();
-    expect(decisions).toEqual([expect.objectContaining({ taskId: task.id, reason: 'no-heartbeat', strategy: 'reclaim' })]);
+    expect(decisions).toEqual([
+      expect.objectContaining({ taskId: task.id, reason: 'no-heartbeat', strategy: 'reclaim' }),
+    ]);
     expect((await queue.get(task.id))?.state).toBe('ready');
     const ledger = await readLedger(db, '00000000-0000-4000-8000-0000000000aa', { type: 'decision' });
-    expect(ledger[0]?.data).toMatchObject({ decision: 'unstick', strategy: 'reclaim', reason: 'no-heartbeat' });
+    expect(ledger[0]?.data).toMatchObject({
+      decision: 'unstick',
+      strategy: 'reclaim',
+      reason: 'no-heartbeat',
+    });
     expect(String(ledger[0]?.data['explanation'])).toMatch(/no heartbeat/);
   });
 });

@@ -5,7 +5,13 @@ import { type Logger, silentLogger } from '../observability/logger.ts';
 import type { StallCandidate, TaskQueue } from '../queue/task-queue.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { appendEvents, EVENTS_CHANNEL } from '../storage/event-store.ts';
-import { classifyStall, nextRung, type StallReason, type TaskCapabilities, type UnstickDecision } from './unsticker.ts';
+import {
+  classifyStall,
+  nextRung,
+  type StallReason,
+  type TaskCapabilities,
+  type UnstickDecision,
+} from './unsticker.ts';
 
 /**
  * The supervisor notices tasks that are not making progress, not merely tasks whose worker died.
@@ -89,7 +95,12 @@ export class Supervisor {
       const decision = nextRung(candidate.unstickRung, reason, this.#o.capabilities(candidate));
       const applied = await this.#apply(candidate, reason, decision);
       if (applied) {
-        const record = { ...decision, taskId: candidate.fence.taskId, attempt: candidate.fence.attempt, reason };
+        const record = {
+          ...decision,
+          taskId: candidate.fence.taskId,
+          attempt: candidate.fence.attempt,
+          reason,
+        };
         taken.push(record);
         this.decisions.push(record);
         this.#o.logger.info(record, 'unstuck a stalled task');
@@ -113,7 +124,14 @@ export class Supervisor {
         reason: d.explanation,
         patch: { unstick: { strategy: d.strategy, rung: d.rung, reason } },
         ...(escalate
-          ? { fail: { code: 'STALLED', message: `stalled and the unsticker ladder is exhausted: ${d.explanation}`, errorClass: 'fatal', retryable: false } }
+          ? {
+              fail: {
+                code: 'STALLED',
+                message: `stalled and the unsticker ladder is exhausted: ${d.explanation}`,
+                errorClass: 'fatal',
+                retryable: false,
+              },
+            }
           : {}),
       },
       (tx) => this.#record(tx, c, reason, d),
@@ -127,11 +145,25 @@ export class Supervisor {
     const phase = phaseRows[0]?.phase_id ?? null;
     const now = c.now;
     const heartbeatMs = heartbeatIntervalMs(c);
-    const missed = reason === 'no-heartbeat' && c.heartbeatAt ? Math.max(1, Math.floor((now.getTime() - c.heartbeatAt.getTime()) / heartbeatMs)) : 0;
+    const missed =
+      reason === 'no-heartbeat' && c.heartbeatAt
+        ? Math.max(1, Math.floor((now.getTime() - c.heartbeatAt.getTime()) / heartbeatMs))
+        : 0;
     await appendLedger(tx, {
       runId: c.runId,
       type: 'decision',
-      data: { decision: 'unstick', taskId: c.fence.taskId, attempt: c.fence.attempt, taskType: c.type, phase, reason, strategy: d.strategy, rung: d.rung, explanation: d.explanation, skipped: d.skipped },
+      data: {
+        decision: 'unstick',
+        taskId: c.fence.taskId,
+        attempt: c.fence.attempt,
+        taskType: c.type,
+        phase,
+        reason,
+        strategy: d.strategy,
+        rung: d.rung,
+        explanation: d.explanation,
+        skipped: d.skipped,
+      },
       provenance: { by: 'supervisor', checkpointRequestedAt: c.controlAt?.toISOString() ?? null },
     });
     await appendEvents(tx, this.#o.db.channel(EVENTS_CHANNEL), [
@@ -140,11 +172,39 @@ export class Supervisor {
         runId: c.runId,
         phase,
         taskId: c.fence.taskId,
-        payload: { taskAttempt: c.fence.attempt, missedHeartbeats: missed, lastHeartbeatAt: c.heartbeatAt?.toISOString() ?? null, strategy: d.strategy, reason },
+        payload: {
+          taskAttempt: c.fence.attempt,
+          missedHeartbeats: missed,
+          lastHeartbeatAt: c.heartbeatAt?.toISOString() ?? null,
+          strategy: d.strategy,
+          reason,
+        },
       },
       d.strategy === 'escalate'
-        ? { type: 'task.failed', runId: c.runId, phase, taskId: c.fence.taskId, payload: { attempt: c.fence.attempt, error: { code: 'STALLED', message: d.explanation, errorClass: 'fatal', retryable: false }, willRetry: false } }
-        : { type: 'task.retry', runId: c.runId, phase, taskId: c.fence.taskId, payload: { attempt: c.fence.attempt, strategy: d.strategy, delayMs: 0, runAt: now.toISOString(), reason: d.explanation } },
+        ? {
+            type: 'task.failed',
+            runId: c.runId,
+            phase,
+            taskId: c.fence.taskId,
+            payload: {
+              attempt: c.fence.attempt,
+              error: { code: 'STALLED', message: d.explanation, errorClass: 'fatal', retryable: false },
+              willRetry: false,
+            },
+          }
+        : {
+            type: 'task.retry',
+            runId: c.runId,
+            phase,
+            taskId: c.fence.taskId,
+            payload: {
+              attempt: c.fence.attempt,
+              strategy: d.strategy,
+              delayMs: 0,
+              runAt: now.toISOString(),
+              reason: d.explanation,
+            },
+          },
     ]);
   }
 }
@@ -152,5 +212,7 @@ export class Supervisor {
 /** The phase's heartbeat interval when the task carries it, else a third of the stall window. */
 function heartbeatIntervalMs(c: StallCandidate): number {
   const input = c.input as { heartbeatSeconds?: unknown } | null;
-  return typeof input?.heartbeatSeconds === 'number' ? input.heartbeatSeconds * 1000 : Math.max(1, Math.round(c.stallAfterMs / 3));
+  return typeof input?.heartbeatSeconds === 'number'
+    ? input.heartbeatSeconds * 1000
+    : Math.max(1, Math.round(c.stallAfterMs / 3));
 }

@@ -80,8 +80,18 @@ export function nextRung(fromRung: number, reason: StallReason, caps: TaskCapabi
   if (!caps.isAgent) {
     // Not an agent: batch size, prompts and models mean nothing here. Retry it twice, then escalate.
     return fromRung < PLAIN_RETRIES
-      ? { strategy: 'reclaim', rung: fromRung, explanation: `${describe(reason)}; retry ${fromRung + 1}/${PLAIN_RETRIES} from its last checkpoint (not an agent task: the ladder does not apply)`, skipped: [] }
-      : { strategy: 'escalate', rung: fromRung, explanation: `${describe(reason)}; stalled ${fromRung + 1} times: escalate`, skipped: [] };
+      ? {
+          strategy: 'reclaim',
+          rung: fromRung,
+          explanation: `${describe(reason)}; retry ${fromRung + 1}/${PLAIN_RETRIES} from its last checkpoint (not an agent task: the ladder does not apply)`,
+          skipped: [],
+        }
+      : {
+          strategy: 'escalate',
+          rung: fromRung,
+          explanation: `${describe(reason)}; stalled ${fromRung + 1} times: escalate`,
+          skipped: [],
+        };
   }
   const skipped: UnstickDecision['skipped'] = [];
   for (let rung = Math.max(0, fromRung); rung < UNSTICK_LADDER.length; rung++) {
@@ -96,14 +106,21 @@ export function nextRung(fromRung: number, reason: StallReason, caps: TaskCapabi
     }`;
     return { strategy, rung, explanation, skipped };
   }
-  return { strategy: 'escalate', rung: UNSTICK_LADDER.length - 1, explanation: `${describe(reason)}; ladder exhausted: escalate`, skipped };
+  return {
+    strategy: 'escalate',
+    rung: UNSTICK_LADDER.length - 1,
+    explanation: `${describe(reason)}; ladder exhausted: escalate`,
+    skipped,
+  };
 }
 
 const PLAIN_RETRIES = 2;
 
 function inapplicable(strategy: UnstickStrategy, caps: TaskCapabilities): string | undefined {
-  if (strategy === 'fallback-tool' && !caps.hasAlternateTool) return 'no alternate tool is available to this agent';
-  if (strategy === 'fallback-model' && !caps.hasFallbackModel) return 'no fallback model is configured below the current one';
+  if (strategy === 'fallback-tool' && !caps.hasAlternateTool)
+    return 'no alternate tool is available to this agent';
+  if (strategy === 'fallback-model' && !caps.hasFallbackModel)
+    return 'no fallback model is configured below the current one';
   return undefined;
 }
 

@@ -4,8 +4,8 @@ import { coerceError, ErrorClass, ErrorCode, IdeaMineError, isIdeaMineError } fr
 import { newId } from '../core/ids.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
 import { type BackoffPolicy, DEFAULT_BACKOFF } from '../queue/backoff.ts';
-import { decideRetry } from './retry-policy.ts';
 import type { Checkpoint, ClaimedTask, Fence, TaskProgress, TaskQueue } from '../queue/task-queue.ts';
+import { decideRetry } from './retry-policy.ts';
 
 export interface TaskContext {
   readonly task: ClaimedTask;

@@ -13,18 +13,24 @@ export function withCircuitBreaker(model: Model, breaker: CircuitBreaker): Model
     id: model.id,
     async generate<O>(request: ModelRequest<O>): Promise<ModelResponse<O>> {
       if (!breaker.tryAcquire()) {
-        throw new IdeaMineError(ErrorCode.modelError, `circuit open for ${breaker.name}: too many consecutive failures; retry in ${breaker.retryAfterMs()} ms`, {
-          errorClass: ErrorClass.transient,
-          retryAfterMs: breaker.retryAfterMs(),
-          details: { reason: 'circuit_open', circuit: breaker.name },
-        });
+        throw new IdeaMineError(
+          ErrorCode.modelError,
+          `circuit open for ${breaker.name}: too many consecutive failures; retry in ${breaker.retryAfterMs()} ms`,
+          {
+            errorClass: ErrorClass.transient,
+            retryAfterMs: breaker.retryAfterMs(),
+            details: { reason: 'circuit_open', circuit: breaker.name },
+          },
+        );
       }
       try {
         const response = await model.generate(request);
         breaker.success();
         return response;
       } catch (error) {
-        const counts = isIdeaMineError(error) && (error.errorClass === ErrorClass.transient || error.errorClass === ErrorClass.rateLimit);
+        const counts =
+          isIdeaMineError(error) &&
+          (error.errorClass === ErrorClass.transient || error.errorClass === ErrorClass.rateLimit);
         if (counts) breaker.failure();
         else breaker.success();
         throw error;
@@ -34,7 +40,9 @@ export function withCircuitBreaker(model: Model, breaker: CircuitBreaker): Model
 }
 
 /** One breaker per provider (`openai`, `anthropic`, `openai-compatible`), shared by its models. */
-export function providerBreakers(options: { failureThreshold?: number; cooldownMs?: number } = {}): (modelId: string) => CircuitBreaker {
+export function providerBreakers(
+  options: { failureThreshold?: number; cooldownMs?: number } = {},
+): (modelId: string) => CircuitBreaker {
   const breakers = new Map<string, CircuitBreaker>();
   return (modelId) => {
     const provider = modelId.split(':')[0] ?? modelId;

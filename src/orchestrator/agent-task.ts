@@ -79,6 +79,7 @@ export function createAgentTaskHandler(deps: AgentTaskDeps): TaskHandler {
         `agent.run input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
       );
     const input = parsed.data;
+    await deps.catalog.ensureAgents?.([input.agentId]);
     const agent = deps.catalog.getAgent(input.agentId);
     const agentInput = await buildAgentInput(deps.db, input, agent.reads);
     const plan = applyUnstick(input, deps);
@@ -143,7 +144,10 @@ interface ExecutionPlan {
  * - self-execution: the generalist completes the task with the deterministic offline synthesizer,
  *   marked as such in the result and the artifact's provenance.
  */
-export function applyUnstick(input: AgentTaskInput, deps: Pick<AgentTaskDeps, 'modelFor' | 'fallbackModel'>): ExecutionPlan {
+export function applyUnstick(
+  input: AgentTaskInput,
+  deps: Pick<AgentTaskDeps, 'modelFor' | 'fallbackModel'>,
+): ExecutionPlan {
   const base: ExecutionPlan = {
     model: deps.modelFor(input.model),
     temperature: input.temperature,
@@ -153,20 +157,44 @@ export function applyUnstick(input: AgentTaskInput, deps: Pick<AgentTaskDeps, 'm
   };
   switch (input.unstick?.strategy) {
     case 'smaller-batch':
-      return { ...base, maxOutputTokens: Math.max(256, Math.floor((input.maxOutputTokens ?? 2_000) / 2)), hints: ['unstick: keep the output small: the fewest items that satisfy the schema'] };
+      return {
+        ...base,
+        maxOutputTokens: Math.max(256, Math.floor((input.maxOutputTokens ?? 2_000) / 2)),
+        hints: ['unstick: keep the output small: the fewest items that satisfy the schema'],
+      };
     case 'fallback-model': {
       const fallback = deps.fallbackModel?.(input.model);
       return fallback ? { ...base, model: fallback, temperature: 0 } : { ...base, temperature: 0 };
     }
     case 'stricter-prompt':
-      return { ...base, temperature: 0, hints: ['unstick: answer with JSON matching the schema only; no commentary; be concise'] };
+      return {
+        ...base,
+        temperature: 0,
+        hints: ['unstick: answer with JSON matching the schema only; no commentary; be concise'],
+      };
     case 'schema-repair':
       // The fix agent: the previous attempt's output failed validation even after one repair.
-      return { ...base, temperature: 0, hints: [`fix: the previous output did not match the schema (${input.unstick.reason}); return JSON that satisfies every field of the schema`] };
+      return {
+        ...base,
+        temperature: 0,
+        hints: [
+          `fix: the previous output did not match the schema (${input.unstick.reason}); return JSON that satisfies every field of the schema`,
+        ],
+      };
     case 'fallback-tool':
-      return { ...base, hints: ['unstick: the tool failed; use the alternate allowlisted tool or work from the provided artifacts'] };
+      return {
+        ...base,
+        hints: [
+          'unstick: the tool failed; use the alternate allowlisted tool or work from the provided artifacts',
+        ],
+      };
     case 'chunk':
-      return { ...base, hints: ['unstick: work in chunks of at most 5 items; make each chunk complete and consistent on its own'] };
+      return {
+        ...base,
+        hints: [
+          'unstick: work in chunks of at most 5 items; make each chunk complete and consistent on its own',
+        ],
+      };
     case 'self-execution':
       return { ...base, model: deps.modelFor('offline'), temperature: 0, selfExecuted: true };
     default:

@@ -26,8 +26,20 @@ export interface FixPlan {
   hints: string[];
 }
 
+export interface GeneratedAgent {
+  id: string;
+  version: string;
+  produces: string;
+  purpose: string;
+}
+
 export interface AgentCatalog {
   getAgent(id: string): AgentDefinition;
   guardsFor(phase: string): readonly PhaseGuard[];
   fixPlanFor(failedReason: string): FixPlan;
+  /**
+   * Makes these agent ids resolvable, generating agents for capabilities no registered agent has
+   * (the auto-doer). Returns the agents it generated.
+   */
+  ensureAgents?(ids: readonly string[]): Promise<GeneratedAgent[]>;
 }

@@ -6,6 +6,7 @@ import { hashOf } from '../core/ids.ts';
 import type { RunPlan } from '../core/schemas/run-plan.ts';
 import { isOwnerDead, RunLease } from '../engine/run-lease.ts';
 import { type StepFence, StepRunner } from '../engine/steps.ts';
+import { appendLedger } from '../observability/ledger.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
 import { isProcessAlive } from '../storage/lock-file.ts';
 import {
@@ -57,6 +58,10 @@ export class Orchestrator {
   /** Plans and stores a new run with its phases; nothing runs yet. */
   async createRun(idea: Idea, configs: PhaseConfigSet): Promise<{ runId: string; plan: RunPlan }> {
     const { db } = this.#deps;
+    // Auto-doer: capabilities the configs name but no registered agent has get a generated agent.
+    const generated =
+      (await this.#deps.catalog.ensureAgents?.(configs.phases.flatMap((p) => p.agents.map((a) => a.id)))) ??
+      [];
     return db.transaction(async (tx) => {
       const draft = planRun('00000000-0000-4000-8000-000000000000', configs, this.#deps.catalog);
       const runId = await insertRun(tx, {
@@ -72,6 +77,19 @@ export class Orchestrator {
         runId,
         plan.phases.map((p) => ({ phase: p.phase, budgets: p.budgets, planHash: p.planHash })),
       );
+      for (const agent of generated) {
+        await appendLedger(tx, {
+          runId,
+          type: 'decision',
+          data: {
+            decision: 'auto-doer',
+            agent: `${agent.id}@${agent.version}`,
+            produces: agent.produces,
+            purpose: agent.purpose,
+          },
+          provenance: { by: 'auto-doer', registry: 'agent_registry' },
+        });
+      }
       // The idea itself is the first artifact: the source every later claim can be checked against.
       await insertArtifact(tx, {
         runId,

@@ -25,8 +25,8 @@ import { dispatchFailure, dispatchPhase } from './dispatch.ts';
 import { emit } from './events.ts';
 import { evaluateGate, type Metrics } from './gatekeeper.ts';
 import { planWaves, rerunClosure } from './phase-waves.ts';
-import { compensatePhase, registerCompensation } from './sagas.ts';
 import { type ClarifyResult, clarify } from './qav/clarify.ts';
+import { compensatePhase, registerCompensation } from './sagas.ts';
 
 /**
  * Runs one phase: Plan → Dispatch → Guard → Heal → Clarify → Handoff, each a durable step, inside a
@@ -149,10 +149,13 @@ export class PhaseCoordinator {
           // An interrupted dispatch must not be recorded: on resume it runs again and waits for its tasks.
           if (outcome.interrupted) throw new Interrupted(outcome.interrupted);
           const aggregates = await this.#aggregate(tx, attempt, outcome.artifacts);
-      await registerCompensation(tx, {
-        runId: this.#runId, phase: this.phase, stepKey: `attempt-${attempt}/dispatch`, action: 'retract-artifacts',
-        args: { artifactIds: [...outcome.artifacts, ...aggregates].map((a) => a.id) },
-      });
+          await registerCompensation(tx, {
+            runId: this.#runId,
+            phase: this.phase,
+            stepKey: `attempt-${attempt}/dispatch`,
+            action: 'retract-artifacts',
+            args: { artifactIds: [...outcome.artifacts, ...aggregates].map((a) => a.id) },
+          });
           return {
             artifactIds: [...outcome.artifacts, ...aggregates].map((a) => a.id),
             failed: outcome.failed,
@@ -178,7 +181,18 @@ export class PhaseCoordinator {
         appendLedger(tx, {
           runId: this.#runId,
           type: 'decision',
-          data: { phase: this.phase, attempt, decision: 'self-execution', agents: [...retry], failures: dispatched.failed.map((f) => ({ agentId: f.agentId, taskId: f.taskId, state: f.state, error: f.error?.message ?? null })) },
+          data: {
+            phase: this.phase,
+            attempt,
+            decision: 'self-execution',
+            agents: [...retry],
+            failures: dispatched.failed.map((f) => ({
+              agentId: f.agentId,
+              taskId: f.taskId,
+              state: f.state,
+              error: f.error?.message ?? null,
+            })),
+          },
           provenance: { by: 'heal', executor: GENERALIST },
         }),
       );
@@ -218,7 +232,10 @@ export class PhaseCoordinator {
       async (tx, result) => {
         if (result.assumptionIds.length > 0) {
           await registerCompensation(tx, {
-            runId: this.#runId, phase: this.phase, stepKey: `attempt-${attempt}/clarify`, action: 'invalidate-assumptions',
+            runId: this.#runId,
+            phase: this.phase,
+            stepKey: `attempt-${attempt}/clarify`,
+            action: 'invalidate-assumptions',
             args: { assumptionIds: result.assumptionIds },
           });
         }

@@ -10,16 +10,16 @@ import {
   type FailRequest,
   type Fence,
   type HeartbeatResult,
-  type StallCandidate,
-  type UnstickRequest,
   type ListRequest,
   type QueueStats,
   type ReclaimedTask,
+  type StallCandidate,
   TASK_STATES,
   type TaskProgress,
   type TaskQueue,
   type TaskRecord,
   type TaskState,
+  type UnstickRequest,
 } from './task-queue.ts';
 import { type ClaimRow, TASK_COLUMNS, type TaskRow, toClaimedTask, toTaskRecord } from './task-rows.ts';
 
@@ -182,21 +182,37 @@ export class SqlTaskQueue implements TaskQueue {
        returning t.id, t.attempt, t.control`,
       [
         this.#now(),
-        JSON.stringify(beats.map((b) => ({ id: b.taskId, attempt: b.attempt, progress: b.progress ?? null }))),
+        JSON.stringify(
+          beats.map((b) => ({ id: b.taskId, attempt: b.attempt, progress: b.progress ?? null })),
+        ),
       ],
     );
     const aliveIds = new Set(alive.map((r) => r.id));
     return {
       lost: beats.filter((b) => !aliveIds.has(b.taskId)).map(({ taskId, attempt }) => ({ taskId, attempt })),
-      checkpointRequested: alive.filter((r) => r.control === 'checkpoint').map((r) => ({ taskId: r.id, attempt: r.attempt })),
+      checkpointRequested: alive
+        .filter((r) => r.control === 'checkpoint')
+        .map((r) => ({ taskId: r.id, attempt: r.attempt })),
     };
   }
 
   async findStalled(limit = 100): Promise<StallCandidate[]> {
     const rows = await this.#db.query<{
-      id: string; attempt: number; type: string; run_id: string | null; phase_id: string | null; input: unknown;
-      stall_after_ms: number; heartbeat_at: Date | null; progress_at: Date | null; progress: TaskProgress | null;
-      progress_trail: string[]; unstick_rung: number; control: 'checkpoint' | null; control_at: Date | null; now: Date;
+      id: string;
+      attempt: number;
+      type: string;
+      run_id: string | null;
+      phase_id: string | null;
+      input: unknown;
+      stall_after_ms: number;
+      heartbeat_at: Date | null;
+      progress_at: Date | null;
+      progress: TaskProgress | null;
+      progress_trail: string[];
+      unstick_rung: number;
+      control: 'checkpoint' | null;
+      control_at: Date | null;
+      now: Date;
     }>(
       `select id, attempt, type, run_id, phase_id, input, stall_after_ms, heartbeat_at, progress_at, progress, progress_trail,
               unstick_rung, control, control_at, ${NOW} as now
@@ -236,7 +252,11 @@ export class SqlTaskQueue implements TaskQueue {
     return rows.length > 0;
   }
 
-  async unstick(fence: Fence, request: UnstickRequest, onCommit?: (tx: Queryable) => Promise<void>): Promise<boolean> {
+  async unstick(
+    fence: Fence,
+    request: UnstickRequest,
+    onCommit?: (tx: Queryable) => Promise<void>,
+  ): Promise<boolean> {
     return this.#db.transaction(async (tx) => {
       const rows = await tx.query<{ run_id: string | null; type: string }>(
         `update tasks
@@ -261,7 +281,8 @@ export class SqlTaskQueue implements TaskQueue {
         ],
       );
       if (rows.length === 0) return false;
-      if (!request.fail) await tx.query('select pg_notify($1, $2)', [this.#db.channel(TASKS_CHANNEL), 'unstick']);
+      if (!request.fail)
+        await tx.query('select pg_notify($1, $2)', [this.#db.channel(TASKS_CHANNEL), 'unstick']);
       await onCommit?.(tx);
       return true;
     });
@@ -294,7 +315,13 @@ export class SqlTaskQueue implements TaskQueue {
 
   async fail(fence: Fence, request: FailRequest): Promise<FailOutcome> {
     const rows = await this.#db.transaction(async (tx) => {
-      const updated = await tx.query<{ state: TaskState; run_id: string | null; type: string; phase: string | null; run_at: Date }>(
+      const updated = await tx.query<{
+        state: TaskState;
+        run_id: string | null;
+        type: string;
+        phase: string | null;
+        run_at: Date;
+      }>(
         `update tasks
             set state = case when not $5::boolean then 'failed'
                              when attempt >= max_attempts then 'dead' else 'ready' end,
@@ -323,11 +350,19 @@ export class SqlTaskQueue implements TaskQueue {
         const error = errorSummary(request.error);
         const payload =
           row.state === 'ready'
-            ? { attempt: fence.attempt, strategy: request.strategy ?? 'backoff', delayMs: request.retryDelayMs, runAt: row.run_at.toISOString(), reason: error.message }
+            ? {
+                attempt: fence.attempt,
+                strategy: request.strategy ?? 'backoff',
+                delayMs: request.retryDelayMs,
+                runAt: row.run_at.toISOString(),
+                reason: error.message,
+              }
             : row.state === 'dead'
               ? { attempts: fence.attempt, error }
               : { attempt: fence.attempt, error, willRetry: false };
-        await this.#events(tx, [{ type, runId: row.run_id, phase: row.phase, taskId: fence.taskId, payload }]);
+        await this.#events(tx, [
+          { type, runId: row.run_id, phase: row.phase, taskId: fence.taskId, payload },
+        ]);
       }
       return updated;
     });
@@ -386,8 +421,22 @@ export class SqlTaskQueue implements TaskQueue {
           taskId: r.id,
           payload:
             r.state === 'dead'
-              ? { attempts: r.attempt, error: { code: 'LEASE_EXPIRED', message: 'lease expired on the last attempt; quarantined', errorClass: 'transient', retryable: false } }
-              : { attempt: r.attempt, strategy: 'reclaim', delayMs: 0, runAt: r.run_at.toISOString(), reason: 'lease expired: the worker died or stopped heartbeating' },
+              ? {
+                  attempts: r.attempt,
+                  error: {
+                    code: 'LEASE_EXPIRED',
+                    message: 'lease expired on the last attempt; quarantined',
+                    errorClass: 'transient',
+                    retryable: false,
+                  },
+                }
+              : {
+                  attempt: r.attempt,
+                  strategy: 'reclaim',
+                  delayMs: 0,
+                  runAt: r.run_at.toISOString(),
+                  reason: 'lease expired: the worker died or stopped heartbeating',
+                },
         })),
       );
       if (rows.some((r) => r.state === 'ready')) {
@@ -405,7 +454,12 @@ export class SqlTaskQueue implements TaskQueue {
 
   async cancel(taskId: string): Promise<boolean> {
     return this.#db.transaction(async (tx) => {
-      const rows = await tx.query<{ run_id: string | null; type: string; attempt: number; phase: string | null }>(
+      const rows = await tx.query<{
+        run_id: string | null;
+        type: string;
+        attempt: number;
+        phase: string | null;
+      }>(
         `update tasks set state = 'cancelled', lease_owner = null, locked_until = null,
                 completed_at = ${NOW}, updated_at = ${NOW}
           where id = $2 and state in ('ready', 'running') returning run_id, type, attempt, (select p.phase_id from phases p where p.id = tasks.phase_id) as phase`,
@@ -414,7 +468,13 @@ export class SqlTaskQueue implements TaskQueue {
       const row = rows[0];
       if (row)
         await this.#events(tx, [
-          { type: 'task.cancelled', runId: row.run_id, phase: row.phase, taskId, payload: { reason: 'cancelled by an operator or a run signal', attempt: row.attempt } },
+          {
+            type: 'task.cancelled',
+            runId: row.run_id,
+            phase: row.phase,
+            taskId,
+            payload: { reason: 'cancelled by an operator or a run signal', attempt: row.attempt },
+          },
         ]);
       return Boolean(row);
     });
@@ -505,6 +565,11 @@ export class SqlTaskQueue implements TaskQueue {
 }
 
 /** The event form of an error: code, message, class and retryability (no details, no causes). */
-function errorSummary(e: SerializedError): { code: string; message: string; errorClass: string; retryable: boolean } {
+function errorSummary(e: SerializedError): {
+  code: string;
+  message: string;
+  errorClass: string;
+  retryable: boolean;
+} {
   return { code: e.code, message: e.message, errorClass: e.errorClass, retryable: e.retryable };
 }

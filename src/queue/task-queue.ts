@@ -206,7 +206,11 @@ export interface TaskQueue {
    * (the unsticker's strategy) — or, with `fail`, ends it failed. The attempt is not charged (the
    * ladder bounds these retries). `onCommit` runs in the same transaction (ledger, events).
    */
-  unstick(fence: Fence, request: UnstickRequest, onCommit?: (tx: Queryable) => Promise<void>): Promise<boolean>;
+  unstick(
+    fence: Fence,
+    request: UnstickRequest,
+    onCommit?: (tx: Queryable) => Promise<void>,
+  ): Promise<boolean>;
   saveCheckpoint(fence: Fence, token: string, data: unknown): Promise<void>;
   complete(fence: Fence, result: unknown, tx?: Queryable): Promise<void>;
   fail(fence: Fence, request: FailRequest): Promise<FailOutcome>;

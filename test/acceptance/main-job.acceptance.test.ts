@@ -138,7 +138,12 @@ describe('acceptance: gates and configuration', () => {
       );
       expect(compensations.length).toBeGreaterThanOrEqual(5);
       expect(compensations.every((c) => c.state === 'compensated')).toBe(true);
-      const ledgerOrder = (await h.rt.db.query<{ step: string }>(`select data ->> 'stepKey' as step from ledger where run_id = $1 and data ->> 'decision' = 'compensate' order by seq`, [runId])).map((r) => r.step);
+      const ledgerOrder = (
+        await h.rt.db.query<{ step: string }>(
+          `select data ->> 'stepKey' as step from ledger where run_id = $1 and data ->> 'decision' = 'compensate' order by seq`,
+          [runId],
+        )
+      ).map((r) => r.step);
       expect(ledgerOrder[0]).toMatch(/^attempt-5\//);
       expect(ledgerOrder.at(-1)).toBe('attempt-1/dispatch');
       expect(await listArtifacts(h.rt.db, runId, { phase: 'critique' })).toHaveLength(0);

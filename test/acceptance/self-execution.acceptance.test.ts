@@ -20,17 +20,38 @@ describe('acceptance: self-execution when a doer fails repeatedly', () => {
     mkdirSync(configDir, { recursive: true });
     writeFileSync(
       join(configDir, 'ideation.yaml'),
-      ['phase: ideation', 'agents:', '  - ideation.strategy', '  - id: ideation.competitive', '    model: openai-compatible:always-down', '  - ideation.tech-stack', '  - ideation.persona', ''].join('\n'),
+      [
+        'phase: ideation',
+        'agents:',
+        '  - ideation.strategy',
+        '  - id: ideation.competitive',
+        '    model: openai-compatible:always-down',
+        '  - ideation.tech-stack',
+        '  - ideation.persona',
+        '',
+      ].join('\n'),
     );
     const h = await openHarness({ configDir, modelBaseUrl: server.url });
     try {
-      const { runId, outcome } = await h.run({ title: 'Self-execution', description: 'A shared todo app for small teams' });
+      const { runId, outcome } = await h.run({
+        title: 'Self-execution',
+        description: 'A shared todo app for small teams',
+      });
       expect(outcome).toBe('succeeded');
       expect(server.requests.length).toBeGreaterThanOrEqual(4); // every attempt really went over HTTP
-      const competitive = (await listArtifacts(h.rt.db, runId, { phase: 'ideation' })).find((a) => a.name === 'ideation.competitive');
-      expect(competitive?.provenance).toMatchObject({ selfExecuted: true, executedBy: 'orchestrator.generalist@1.0.0', model: 'offline' });
+      const competitive = (await listArtifacts(h.rt.db, runId, { phase: 'ideation' })).find(
+        (a) => a.name === 'ideation.competitive',
+      );
+      expect(competitive?.provenance).toMatchObject({
+        selfExecuted: true,
+        executedBy: 'orchestrator.generalist@1.0.0',
+        model: 'offline',
+      });
       const decisions = await readLedger(h.rt.db, runId, { type: 'decision' });
-      expect(decisions.find((d) => d.data['decision'] === 'self-execution')?.data).toMatchObject({ phase: 'ideation', agents: ['ideation.competitive'] });
+      expect(decisions.find((d) => d.data['decision'] === 'self-execution')?.data).toMatchObject({
+        phase: 'ideation',
+        agents: ['ideation.competitive'],
+      });
       const failed = await h.rt.db.query<{ state: string; attempt: number }>(
         `select state, attempt from tasks where run_id = $1 and input ->> 'agentId' = 'ideation.competitive' order by created_at`,
         [runId],

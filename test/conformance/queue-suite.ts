@@ -208,12 +208,16 @@ export function queueSuite(name: string, open: () => Promise<Database>): void {
       await queue.fail({ taskId: ca!.id, attempt: ca!.attempt }, { error: transient, retryDelayMs: 10 });
       clock.advance(10_001);
       await queue.reclaimExpired();
-      await expect(queue.complete({ taskId: cb!.id, attempt: cb!.attempt }, 'late')).rejects.toMatchObject({ code: ErrorCode.staleAttempt });
+      await expect(queue.complete({ taskId: cb!.id, attempt: cb!.attempt }, 'late')).rejects.toMatchObject({
+        code: ErrorCode.staleAttempt,
+      });
       const [again] = await queue.claim({ workerId: 'w', limit: 1 });
       await queue.fail({ taskId: again!.id, attempt: again!.attempt }, { error: fatal, retryDelayMs: 0 });
       await queue.cancel(b.task.id);
       const events = await readEvents(db);
-      expect(new Set(events.map((e) => e.type))).toEqual(new Set(['task.retry', 'task.stale_write', 'task.failed', 'task.cancelled']));
+      expect(new Set(events.map((e) => e.type))).toEqual(
+        new Set(['task.retry', 'task.stale_write', 'task.failed', 'task.cancelled']),
+      );
       expectValidEvents(events);
       expect(a.task.id).toBeDefined();
     });

@@ -34,7 +34,12 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('zombie-write' as const), worker }),
 );
 
-const err = (retryable: boolean): SerializedError => ({ code: 'X', message: 'injected', errorClass: retryable ? 'transient' : 'fatal', retryable });
+const err = (retryable: boolean): SerializedError => ({
+  code: 'X',
+  message: 'injected',
+  errorClass: retryable ? 'transient' : 'fatal',
+  retryable,
+});
 
 async function isStale(p: Promise<unknown>): Promise<boolean> {
   try {
@@ -69,21 +74,31 @@ for (const driver of drivers) {
             clock.advance(50);
             switch (o.kind) {
               case 'enqueue':
-                enqueued += (await queue.enqueueMany(Array.from({ length: o.n }, () => ({ type: 't' })))).length;
+                enqueued += (await queue.enqueueMany(Array.from({ length: o.n }, () => ({ type: 't' }))))
+                  .length;
                 break;
               case 'claim':
                 held[o.worker]!.push(...(await queue.claim({ workerId: `w${o.worker}`, limit: o.limit })));
                 break;
               case 'complete': {
                 const t = held[o.worker]!.shift();
-                if (t && !(await isStale(queue.complete({ taskId: t.id, attempt: t.attempt }, { by: o.worker })))) {
+                if (
+                  t &&
+                  !(await isStale(queue.complete({ taskId: t.id, attempt: t.attempt }, { by: o.worker })))
+                ) {
                   completions.set(t.id, (completions.get(t.id) ?? 0) + 1);
                 }
                 break;
               }
               case 'fail': {
                 const t = held[o.worker]!.shift();
-                if (t) await isStale(queue.fail({ taskId: t.id, attempt: t.attempt }, { error: err(o.retryable), retryDelayMs: 0 }));
+                if (t)
+                  await isStale(
+                    queue.fail(
+                      { taskId: t.id, attempt: t.attempt },
+                      { error: err(o.retryable), retryDelayMs: 0 },
+                    ),
+                  );
                 break;
               }
               case 'crash':
@@ -95,8 +110,11 @@ for (const driver of drivers) {
                 const z = zombies.shift();
                 if (z) {
                   const current = await queue.get(z.id);
-                  const superseded = current !== undefined && (current.attempt !== z.attempt || current.state !== 'running');
-                  const rejected = await isStale(queue.complete({ taskId: z.id, attempt: z.attempt }, 'zombie'));
+                  const superseded =
+                    current !== undefined && (current.attempt !== z.attempt || current.state !== 'running');
+                  const rejected = await isStale(
+                    queue.complete({ taskId: z.id, attempt: z.attempt }, 'zombie'),
+                  );
                   if (!rejected) completions.set(z.id, (completions.get(z.id) ?? 0) + 1);
                   if (superseded && !rejected) staleAccepted++;
                 }
@@ -128,7 +146,10 @@ for (const driver of drivers) {
           for (const r of rows) expect(completions.get(r.id) ?? 0).toBe(r.state === 'succeeded' ? 1 : 0);
           expect(staleAccepted).toBe(0);
         }),
-        { numRuns: driver.name === 'pglite' ? 40 : 25, seed: Number(process.env['PROPERTY_SEED'] ?? Date.now() % 1_000_000) },
+        {
+          numRuns: driver.name === 'pglite' ? 40 : 25,
+          seed: Number(process.env['PROPERTY_SEED'] ?? Date.now() % 1_000_000),
+        },
       );
     }, 240_000);
   });

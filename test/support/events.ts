@@ -15,6 +15,8 @@ export function expectValidEvents(events: readonly StoredEvent[]): void {
       type: e.type,
       payload: e.payload,
     });
-    expect(parsed.success, `${e.type}: ${parsed.success ? '' : JSON.stringify(parsed.error.issues)}`).toBe(true);
+    expect(parsed.success, `${e.type}: ${parsed.success ? '' : JSON.stringify(parsed.error.issues)}`).toBe(
+      true,
+    );
   }
 }

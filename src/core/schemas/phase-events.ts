@@ -92,7 +92,9 @@ export const PhaseStalledEvent = taskEvent(
     strategy: z.enum(RETRY_STRATEGIES).describe('The unsticker strategy the supervisor chose.'),
     reason: z
       .enum(['no-heartbeat', 'no-progress', 'loop'])
-      .describe('no-heartbeat: liveness; no-progress: heartbeats but progress did not move; loop: a repeating trail.'),
+      .describe(
+        'no-heartbeat: liveness; no-progress: heartbeats but progress did not move; loop: a repeating trail.',
+      ),
   }),
 );
 
@@ -141,7 +143,15 @@ export const PhaseRetryEvent = phaseEvent(
 export const PhaseCompensatedEvent = phaseEvent(
   'phase.compensated',
   z.strictObject({
-    actions: z.array(z.strictObject({ stepKey: z.string().min(1), action: z.string().min(1), affected: NonNegativeIntSchema })).min(1),
+    actions: z
+      .array(
+        z.strictObject({
+          stepKey: z.string().min(1),
+          action: z.string().min(1),
+          affected: NonNegativeIntSchema,
+        }),
+      )
+      .min(1),
   }),
 );
 
