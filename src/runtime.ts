@@ -46,7 +46,7 @@ export interface Runtime {
   readonly queue: TaskQueue;
   readonly logger: Logger;
   readonly handlers: Map<string, TaskHandler>;
-  readonly catalog: AgentCatalog;
+  readonly catalog: RuntimeCatalog;
   readonly model: Model;
   readonly orchestrator: Orchestrator;
   /** Watches running tasks for stalls; started by whoever runs workers or drives runs. */
