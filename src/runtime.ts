@@ -7,6 +7,7 @@ import { builtinHandlers } from './engine/handlers.ts';
 import { Supervisor } from './engine/supervisor.ts';
 import type { TaskHandler } from './engine/worker-pool.ts';
 import { providerBreakers, withCircuitBreaker } from './llm/circuit-breaker-model.ts';
+import { createRecordingModel, createReplayModel } from './llm/record-replay.ts';
 import type { Model } from './llm/model.ts';
 import { type ModelSettings, resolveModel } from './llm/model-registry.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
@@ -36,6 +37,9 @@ export interface RuntimeOptions {
   providerKeys?: { openaiApiKey?: string; anthropicApiKey?: string };
   /** Models the unsticker may fall back to, best first. */
   fallbackModels?: readonly string[];
+  /** Record every model call to this file; replay a recording instead of calling any model. */
+  recordFile?: string | undefined;
+  replayFile?: string | undefined;
   /** User phase configs that override or add phases. */
   configDir?: string | undefined;
 }
@@ -85,7 +89,13 @@ export async function openRuntime(
 ): Promise<Runtime> {
   const settings = modelSettings(options);
   // Resolve the model before touching storage: a bad model spec is a config error, not a crash later.
-  const model = resolveModel(options.model ?? 'offline', settings);
+  // Replay answers every call from the recording (no network); record wraps whatever is resolved.
+  const resolve = (spec: string): Model => {
+    if (options.replayFile) return createReplayModel(options.replayFile);
+    const m = resolveModel(spec, settings);
+    return options.recordFile ? createRecordingModel(m, options.recordFile) : m;
+  };
+  const model = resolve(options.model ?? 'offline');
   const db = await openDatabase(storageOptionsFor(options));
   const queue = new SqlTaskQueue(db, { defaultLeaseMs: options.leaseMs });
   const models = new Map<string, Model>([[model.id, model]]);
@@ -96,7 +106,7 @@ export async function openRuntime(
     const key = spec ?? model.id;
     let m = models.get(key);
     if (!m) {
-      m = guarded(resolveModel(key, settings));
+      m = guarded(resolve(key));
       models.set(key, m);
     }
     return m;

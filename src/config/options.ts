@@ -25,6 +25,8 @@ export interface OptionFlags {
   model?: string;
   modelBaseUrl?: string;
   fallbackModels?: string;
+  recordFile?: string;
+  replayFile?: string;
   configDir?: string;
   logLevel?: string;
   concurrency?: number | string;
@@ -41,6 +43,10 @@ export interface ResolvedOptions {
   /** `offline` or `<provider>:<model>`. */
   readonly model: string;
   readonly modelBaseUrl: string | undefined;
+  /** Record every model call of the process to this JSON-lines file (IDEAMINE_RECORD). */
+  readonly recordFile: string | undefined;
+  /** Answer every model call from this recording; never the network (IDEAMINE_REPLAY). */
+  readonly replayFile: string | undefined;
   /** The model fallback ladder the unsticker climbs, best first (IDEAMINE_FALLBACK_MODELS, comma-separated). */
   readonly fallbackModels: readonly string[];
   /** User phase overrides (see loadPhaseConfigs' `userDir`). */
@@ -71,6 +77,8 @@ export const ENV_VARS = {
   model: 'IDEAMINE_MODEL',
   modelBaseUrl: 'IDEAMINE_MODEL_BASE_URL',
   fallbackModels: 'IDEAMINE_FALLBACK_MODELS',
+  recordFile: 'IDEAMINE_RECORD',
+  replayFile: 'IDEAMINE_REPLAY',
   configDir: 'IDEAMINE_CONFIG_DIR',
   logLevel: 'IDEAMINE_LOG_LEVEL',
   concurrency: 'IDEAMINE_CONCURRENCY',
@@ -154,6 +162,8 @@ export function resolveOptions(input: ResolveOptionsInput = {}): ResolvedOptions
         .map((m) => m.trim())
         .filter(Boolean),
     ),
+    recordFile: text('recordFile') === undefined ? undefined : resolve(cwd, text('recordFile') as string),
+    replayFile: text('replayFile') === undefined ? undefined : resolve(cwd, text('replayFile') as string),
     configDir:
       configDir === undefined ? undefined : isAbsolute(configDir) ? configDir : resolve(cwd, configDir),
     logLevel: (text('logLevel', (v) =>

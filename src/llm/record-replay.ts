@@ -31,13 +31,42 @@ export interface RecordedCall {
   response: ModelResponse<unknown>;
 }
 
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/**
+ * The ids in a prompt (artifact, run and frame ids) are new in every run, so they cannot be part of
+ * the key as such. They are numbered by first appearance — `⟦id:1⟧`, `⟦id:2⟧` — which a
+ * deterministic run reproduces exactly. Answers are stored with the same placeholders and get the
+ * replaying run's ids back, so citations still resolve.
+ */
+export function idsIn(request: Pick<ModelRequest<unknown>, 'system' | 'prompt'>): string[] {
+  const seen: string[] = [];
+  for (const id of `${request.system}\n${request.prompt}`.match(UUID) ?? []) {
+    const lower = id.toLowerCase();
+    if (!seen.includes(lower)) seen.push(lower);
+  }
+  return seen;
+}
+
+function toPlaceholders(text: string, ids: readonly string[]): string {
+  return text.replace(UUID, (id) => {
+    const index = ids.indexOf(id.toLowerCase());
+    return index < 0 ? id : `⟦id:${index + 1}⟧`;
+  });
+}
+
+function fromPlaceholders(text: string, ids: readonly string[]): string {
+  return text.replace(/⟦id:(\d+)⟧/g, (whole, n: string) => ids[Number(n) - 1] ?? whole);
+}
+
 /** The replay key of a request. */
 export function callKey(request: ModelRequest<unknown>): string {
   const schema = z.toJSONSchema(request.schema, { unrepresentable: 'any' });
+  const ids = idsIn(request);
   return hashOf(
     { id: request.agent.id, version: request.agent.version },
-    request.system,
-    request.prompt,
+    toPlaceholders(request.system, ids),
+    toPlaceholders(request.prompt, ids),
     schema,
     request.temperature ?? null,
   );
@@ -51,7 +80,9 @@ export function createRecordingModel(inner: Model, file: string): Model {
     id: inner.id,
     async generate<O>(request: ModelRequest<O>): Promise<ModelResponse<O>> {
       const response = await inner.generate(request);
-      const line: RecordedCall = { key: callKey(request), request: summarise(request, inner.id), response };
+      const ids = idsIn(request);
+      const stored = JSON.parse(toPlaceholders(JSON.stringify(response), ids)) as ModelResponse<unknown>;
+      const line: RecordedCall = { key: callKey(request), request: summarise(request, inner.id), response: stored };
       const write = writes.then(() => appendFile(file, `${JSON.stringify(line)}\n`, 'utf8'));
       writes = write.catch(() => {});
       await write;
@@ -78,7 +109,8 @@ export function createReplayModel(file: string): Model {
       if (!recorded || recorded.length === 0) throw notRecorded(file, key, request);
       const index = served.get(key) ?? 0;
       served.set(key, index + 1);
-      const call = recorded[Math.min(index, recorded.length - 1)]!;
+      const recordedCall = recorded[Math.min(index, recorded.length - 1)]!;
+      const call = { ...recordedCall, response: JSON.parse(fromPlaceholders(JSON.stringify(recordedCall.response), idsIn(request))) as ModelResponse<unknown> };
       const parsed = request.schema.safeParse(call.response.output);
       if (!parsed.success)
         throw replayError(

@@ -210,7 +210,7 @@ export async function buildAgentInput(
 ): Promise<AgentInput> {
   const run = await getRun(db, input.runId);
   if (!run) throw invalidInput(`run ${input.runId} does not exist`);
-  const upstream = latestArtifacts(await listArtifacts(db, input.runId)).filter(
+  const upstream = stableOrder(latestArtifacts(await listArtifacts(db, input.runId))).filter(
     (a) => a.phase !== input.phase,
   );
   const wanted = new Set(reads);
@@ -239,6 +239,16 @@ export async function buildAgentInput(
 }
 
 /** For each phase, only the artifacts of its last gate attempt (earlier attempts were superseded). */
+/**
+ * Artifacts in an order that does not depend on timing: phases of one DAG level (security ∥
+ * story-loop) finish in any order, but agents and the Q/A/V triad must see the same sequence in every
+ * run so that prompts — and recorded model calls — are reproducible.
+ */
+export function stableOrder<T extends { phase: string; name: string; type: string }>(artifacts: readonly T[]): T[] {
+  const key = (a: T) => `${a.phase}\u0000${a.name}\u0000${a.type}`;
+  return [...artifacts].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
 export function latestArtifacts<T extends { phase: string; provenance: Record<string, unknown> }>(
   artifacts: readonly T[],
 ): T[] {

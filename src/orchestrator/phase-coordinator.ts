@@ -17,7 +17,7 @@ import {
   listArtifacts,
   updatePhase,
 } from '../storage/run-store.ts';
-import { GENERALIST, latestArtifacts } from './agent-task.ts';
+import { GENERALIST, latestArtifacts, stableOrder } from './agent-task.ts';
 import { aggregate } from './aggregation.ts';
 import { BudgetAccount } from './budget.ts';
 import type { AgentCatalog, GuardOutput } from './catalog.ts';
@@ -256,10 +256,10 @@ export class PhaseCoordinator {
   async #attemptArtifacts(attempt: number): Promise<ArtifactRecord[]> {
     const all = await listArtifacts(this.#deps.db, this.#runId);
     const upstream = latestArtifacts(all.filter((a) => a.phase !== this.phase));
-    return [
+    return stableOrder([
       ...upstream,
       ...all.filter((a) => a.phase === this.phase && Number(a.provenance['gateAttempt']) === attempt),
-    ];
+    ]);
   }
 
   #guard(artifacts: readonly ArtifactRecord[]): GuardOutput[] {

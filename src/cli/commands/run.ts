@@ -53,6 +53,8 @@ export function ideaFromFile(path: string): Idea {
 interface RunFlags {
   file?: string;
   json?: boolean;
+  record?: string;
+  replay?: string;
 }
 
 export function registerRunCommands(program: Command, cli: CliContext): void {
@@ -64,6 +66,8 @@ export function registerRunCommands(program: Command, cli: CliContext): void {
       'read the idea from a JSON file {title, description, audience?, constraints?}',
     )
     .option('--json', 'print JSON lines (also when stdout is not a terminal)')
+    .option('--record <file>', 'record every model call to this JSON-lines file')
+    .option('--replay <file>', 'answer every model call from a recording (no network)')
     .action(async (text: string | undefined, flags: RunFlags) => {
       if (!text && !flags.file)
         throw invalidInput(
@@ -103,7 +107,10 @@ async function withDrivingRuntime(
   flags: RunFlags,
   pickRun: (rt: Runtime) => Promise<string>,
 ): Promise<void> {
-  const options = cli.options();
+  const options = cli.options({
+    ...(flags.record ? { recordFile: flags.record } : {}),
+    ...(flags.replay ? { replayFile: flags.replay } : {}),
+  });
   const json = flags.json === true || !process.stdout.isTTY;
   const rt = await openRuntime(options, cli.logger(options));
   const pool = new WorkerPool({

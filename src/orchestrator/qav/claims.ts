@@ -17,11 +17,19 @@ import type { AssessedClaim, Claim, KnowledgeFrame, Passage, Source, Support } f
 
 const MIN_CLAIM_TERMS = 3;
 const MIN_CLAIM_CHARS = 12;
+/** A bare UUID: an artifact or frame reference asserts nothing. */
+const IDENTIFIER = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Share of a claim's key terms another passage must contain to support it. */
 export const SUPPORT_TERM_SHARE = 0.6;
 
-export function claimId(artifactId: string, path: string): string {
-  return `c-${sha256(`${artifactId}\u0000${path}`).slice(0, 12)}`;
+/**
+ * A claim's id comes from where it stands (artifact type and name, JSON path) and what it says, not
+ * from the artifact's row id: the same draft gives the same claim ids in every run, which keeps
+ * prompts — and so recorded model calls — reproducible.
+ */
+export function claimId(artifact: Pick<ArtifactView, 'type' | 'name'>, path: string, text: string): string {
+  return `c-${sha256(`${artifact.type}\u0000${artifact.name}\u0000${path}\u0000${text}`).slice(0, 12)}`;
 }
 
 export function extractClaims(artifacts: readonly ArtifactView[]): Claim[] {
@@ -30,8 +38,9 @@ export function extractClaims(artifacts: readonly ArtifactView[]): Claim[] {
     for (const leaf of stringLeaves(artifact.content)) {
       const terms = keyTerms(leaf.text);
       if (terms.length < MIN_CLAIM_TERMS || leaf.text.trim().length < MIN_CLAIM_CHARS) continue;
+      if (IDENTIFIER.test(leaf.text.trim())) continue; // a reference to a row, not a statement
       claims.push({
-        id: claimId(artifact.id, leaf.path),
+        id: claimId(artifact, leaf.path, leaf.text),
         artifactId: artifact.id,
         path: leaf.path,
         text: leaf.text,

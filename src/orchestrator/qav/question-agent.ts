@@ -106,7 +106,8 @@ export function toQuestions(request: QuestionRequest, output: QuestionOutput): Q
     let claimIds = [...new Set(item.claimIds.filter((id) => byId.has(id)))];
     if (claimIds.length === 0) claimIds = matchClaims(text, request.claims);
     if (claimIds.length === 0) continue;
-    const id = `q-${sha256(`${request.runId}\u0000${request.phase}\u0000${text}`).slice(0, 12)}`;
+    // Not salted with the run id: the same draft asks the same question ids in every run (reproducible prompts).
+    const id = `q-${sha256(`${request.phase}\u0000${text}`).slice(0, 12)}`;
     if (!questions.has(id)) {
       questions.set(id, {
         id,
