@@ -239,3 +239,21 @@ describe('user config dir', () => {
     expect(error.message).toContain('user phase directory not found');
   });
 });
+
+describe('per-phase model override', () => {
+  it('a phase-level model applies to agents that name none; an agent-level model wins', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ideamine-phase-model-'));
+    writeFileSync(
+      join(dir, 'critique.yaml'),
+      'phase: critique\nmodel: openai:gpt-4.1-mini\nagents:\n  - critique.red-team\n  - id: critique.risk-analyst\n    model: anthropic:claude-sonnet-4\n  - critique.assumption-challenger\n',
+    );
+    const set = await loadPhaseConfigs({ userDir: dir });
+    expect(set.byName.get('critique')?.agents).toEqual([
+      { id: 'critique.red-team', model: 'openai:gpt-4.1-mini' },
+      { id: 'critique.risk-analyst', model: 'anthropic:claude-sonnet-4' },
+      { id: 'critique.assumption-challenger', model: 'openai:gpt-4.1-mini' },
+    ]);
+    writeFileSync(join(dir, 'critique.yaml'), 'phase: critique\nmodel: gpt4\n');
+    await expect(loadPhaseConfigs({ userDir: dir })).rejects.toThrow(/critique\.yaml: model: expected "offline" or "<provider>:<model>"/);
+  });
+});

@@ -30,7 +30,8 @@ export function toPhaseConfig(file: PhaseFile, sources: readonly string[]): Phas
     dependsOn: [...file.depends_on],
     parallelism: file.parallelism,
     aggregation: file.aggregation,
-    agents: file.agents.map(toAgent),
+    // A phase-level model applies to the agents that do not name their own.
+    agents: file.agents.map(toAgent).map((a) => (a.model === undefined && file.model !== undefined ? { ...a, model: file.model } : a)),
     budgets: {
       tokens: file.budgets.tokens,
       toolsMinutes: file.budgets.tools_minutes,

@@ -54,6 +54,11 @@ const phaseFileShape = {
   depends_on: z.array(PhaseNameSchema),
   parallelism,
   agents: z.array(agentEntry).min(1),
+  /** The model for this phase's agents that name none themselves (`offline` or `<provider>:<model>`). */
+  model: z
+    .string()
+    .regex(/^(offline|[a-z][a-z0-9-]*:\S+)$/, 'expected "offline" or "<provider>:<model>"')
+    .optional(),
   aggregation: z.enum(AGGREGATIONS),
   budgets,
   rubrics,
