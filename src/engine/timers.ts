@@ -146,16 +146,23 @@ export class TimerService {
         if (!row) return false;
         const timer = toTimer(row);
         await this.#handlers[timer.kind]?.(timer, tx);
-        await tx.query(
-          `update timers set state = 'fired', fired_at = ${NOW}, attempt = attempt + 1 where id = $2`,
+        const fired = await tx.query<{ fired_at: Date }>(
+          `update timers set state = 'fired', fired_at = ${NOW}, attempt = attempt + 1 where id = $2 returning fired_at`,
           [this.#now(), timer.id],
         );
+        const firedAt = fired[0]?.fired_at ?? new Date();
         await appendEvents(tx, this.#db.channel(EVENTS_CHANNEL), [
           {
             type: 'timer.fired',
             runId: timer.runId,
             taskId: timer.taskId,
-            payload: { key: timer.key, kind: timer.kind },
+            payload: {
+              timerId: timer.id,
+              key: timer.key,
+              kind: timer.kind,
+              fireAt: timer.fireAt.toISOString(),
+              lateMs: Math.max(0, firedAt.getTime() - timer.fireAt.getTime()),
+            },
           },
         ]);
         return true;

@@ -10,6 +10,9 @@ import { AGENT_TASK, type AgentTaskInput, type AgentTaskResult } from './agent-t
 import type { AgentCatalog } from './catalog.ts';
 import { emit } from './events.ts';
 
+/** Why a coordinator stopped waiting: an operator signal, or the phase's timebox ran out. */
+export type Interruption = 'pause' | 'cancel' | 'timebox';
+
 /**
  * Dispatch: TaskSpecs on the queue, wave by wave, and their outputs stored as artifacts as each wave
  * finishes. Every write is idempotent (tasks by idempotency key, artifacts by "task:<id>"), so a
@@ -30,14 +33,14 @@ export interface DispatchRequest {
   /** Run these tasks with an unsticker strategy from the start (heal uses self-execution). */
   unstick?: { strategy: string; rung: number; reason: string };
   /** Returns 'pause' or 'cancel' when the coordinator should stop waiting. */
-  interrupted(): Promise<'pause' | 'cancel' | undefined>;
+  interrupted(): Promise<Interruption | undefined>;
   onProgress(done: number, total: number): Promise<void>;
 }
 
 export interface DispatchOutcome {
   artifacts: ArtifactRecord[];
   failed: Array<{ agentId: string; taskId: string; error: SerializedError | null; state: TaskState }>;
-  interrupted?: 'pause' | 'cancel';
+  interrupted?: Interruption;
   taskIds: string[];
 }
 
@@ -146,7 +149,7 @@ async function waitForTasks(
   deps: DispatchDeps,
   ids: string[],
   req: Pick<DispatchRequest, 'interrupted'>,
-): Promise<{ tasks: Map<string, FinishedTask>; interrupted?: 'pause' | 'cancel' }> {
+): Promise<{ tasks: Map<string, FinishedTask>; interrupted?: Interruption }> {
   const { min, max } = deps.pollMs ?? { min: 20, max: 500 };
   let delay = min;
   for (;;) {

@@ -5,6 +5,7 @@ import { coerceError, ErrorClass, ErrorCode, IdeaMineError } from '../core/error
 import { hashOf } from '../core/ids.ts';
 import type { RunPlan } from '../core/schemas/run-plan.ts';
 import { isOwnerDead, RunLease } from '../engine/run-lease.ts';
+import { TimerService } from '../engine/timers.ts';
 import { type StepFence, StepRunner } from '../engine/steps.ts';
 import { appendLedger } from '../observability/ledger.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
@@ -181,6 +182,20 @@ export class Orchestrator {
     const stopKeepAlive = lease.keepAlive(fence, (error) => {
       leaseLost = error;
     });
+    // Phase timeboxes fire in the process that drives the run (overdue ones fire at once on resume).
+    const timers = new TimerService({
+      db,
+      pollMs: 500,
+      handlers: {
+        timebox: async (timer, tx) => {
+          await tx.query(
+            `update phases set signal = 'timebox', updated_at = now() where id = $1 and status = 'running' and signal is null`,
+            [timer.payload['phaseRowId']],
+          );
+        },
+      },
+    });
+    timers.start();
     try {
       if (run.signal === 'pause') await updateRun(db, runId, { signal: null });
       await db.transaction(async (tx) => {
@@ -205,6 +220,7 @@ export class Orchestrator {
       await this.#settle(runId, outcome);
       return outcome;
     } finally {
+      await timers.stop();
       stopKeepAlive();
       await lease.release(fence).catch(() => {});
     }

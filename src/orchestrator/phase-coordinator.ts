@@ -21,7 +21,7 @@ import { GENERALIST, latestArtifacts, stableOrder } from './agent-task.ts';
 import { aggregate } from './aggregation.ts';
 import { BudgetAccount } from './budget.ts';
 import type { AgentCatalog, GuardOutput } from './catalog.ts';
-import { dispatchFailure, dispatchPhase } from './dispatch.ts';
+import { dispatchFailure, dispatchPhase, type Interruption } from './dispatch.ts';
 import { emit } from './events.ts';
 import { evaluateGate, type Metrics } from './gatekeeper.ts';
 import { planWaves, rerunClosure } from './phase-waves.ts';
@@ -79,6 +79,12 @@ export class PhaseCoordinator {
       async () => undefined,
       async (tx) => {
         await updatePhase(tx, this.#runId, this.phase, { status: 'running', started: true, stage: 'plan' });
+        // The timebox is a durable timer: it fires once, even if this process dies and another resumes.
+        await tx.query(
+          `insert into timers (key, kind, run_id, fire_at, payload)
+           values ($1, 'timebox', $2, clock_timestamp() + $3 * interval '1 millisecond', $4) on conflict (key) do nothing`,
+          [`timebox:${this.#steps.scope}`, this.#runId, this.#plan.timeboxMs, JSON.stringify({ phaseRowId: this.#phaseRowId, phase: this.phase, timebox: this.#plan.timebox })],
+        );
         await emit(
           db,
           {
@@ -100,6 +106,7 @@ export class PhaseCoordinator {
     for (let attempt = 1; attempt <= this.#plan.maxGateAttempts; attempt++) {
       const result = await this.#attempt(attempt, state);
       if (result === 'paused' || result === 'cancelled') return result;
+      if (result === 'timebox') return this.#escalate(attempt, this.#timeboxGate(attempt));
       if (result.pass) return this.#finish('passed', attempt);
       if (attempt === this.#plan.maxGateAttempts) return this.#escalate(attempt, result);
       state = await this.#planFix(attempt, result);
@@ -107,7 +114,8 @@ export class PhaseCoordinator {
     return 'failed';
   }
 
-  async #attempt(attempt: number, state: AttemptState): Promise<GateResult | 'paused' | 'cancelled'> {
+  async #attempt(attempt: number, state: AttemptState): Promise<GateResult | 'paused' | 'cancelled' | 'timebox'> {
+    if ((await this.#signal()) === 'timebox') return 'timebox';
     const steps = this.#steps.child(`attempt-${attempt}`);
     const { db, queue, catalog } = this.#deps;
     const waves = await steps.step('plan', async () => {
@@ -120,7 +128,7 @@ export class PhaseCoordinator {
       attempt > 1
         ? rerunClosure(this.#plan, state.rerunAgents, catalog)
         : new Set(this.#plan.agents.map((a) => a.id));
-    let interrupted: 'pause' | 'cancel' | undefined;
+    let interrupted: Interruption | undefined;
     const dispatched = await steps
       .step(
         'dispatch',
@@ -456,6 +464,11 @@ export class PhaseCoordinator {
     );
   }
 
+  /** The gate verdict of a phase whose timebox ran out: it fails, with the timebox as the reason. */
+  #timeboxGate(attempt: number): GateResult {
+    return { phase: this.phase, attempt, pass: false, score: 0, reasons: [`timebox ${this.#plan.timebox} exceeded`], rubricResults: [] };
+  }
+
   async #escalate(attempt: number, gate: GateResult): Promise<PhaseOutcome> {
     await this.#steps.step(
       'escalate',
@@ -602,14 +615,15 @@ export class PhaseCoordinator {
   }
 
   /** Reads the persisted run/phase signal: the coordinator honours pause and cancel between stages and while waiting. */
-  async #signal(): Promise<'pause' | 'cancel' | undefined> {
+  async #signal(): Promise<Interruption | undefined> {
     const run = await getRun(this.#deps.db, this.#runId);
     if (run?.signal) return run.signal;
     const phase = (await getPhases(this.#deps.db, this.#runId)).find((p) => p.phase === this.phase);
-    return phase?.signal === 'pause' || phase?.signal === 'cancel' ? phase.signal : undefined;
+    return phase?.signal === 'pause' || phase?.signal === 'cancel' || phase?.signal === 'timebox' ? phase.signal : undefined;
   }
 
-  async #interrupt(signal: 'pause' | 'cancel', attempt: number): Promise<'paused' | 'cancelled'> {
+  async #interrupt(signal: Interruption, attempt: number): Promise<'paused' | 'cancelled' | 'timebox'> {
+    if (signal === 'timebox') return 'timebox';
     const status = signal === 'pause' ? 'paused' : 'cancelled';
     await updatePhase(this.#deps.db, this.#runId, this.phase, { status });
     if (signal === 'pause')
@@ -624,8 +638,8 @@ export class PhaseCoordinator {
 }
 
 class Interrupted extends Error {
-  readonly signal: 'pause' | 'cancel';
-  constructor(signal: 'pause' | 'cancel') {
+  readonly signal: Interruption;
+  constructor(signal: Interruption) {
     super(`interrupted by ${signal}`);
     this.signal = signal;
   }

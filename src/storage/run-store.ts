@@ -36,7 +36,7 @@ export interface PhaseRecord {
   budgets: Record<string, number>;
   usage: Record<string, number>;
   evidencePackId: string | null;
-  signal: 'pause' | 'cancel' | 'retry' | null;
+  signal: 'pause' | 'cancel' | 'retry' | 'timebox' | null;
   error: Record<string, unknown> | null;
   startedAt: Date | null;
   completedAt: Date | null;
