@@ -204,14 +204,17 @@ export function queueSuite(name: string, open: () => Promise<Database>): void {
     it('every event the queue writes matches its schema', async () => {
       const a = await queue.enqueue({ type: 't', maxAttempts: 2 });
       const b = await queue.enqueue({ type: 't' });
-      const [ca, cb] = await queue.claim({ workerId: 'w', limit: 2 });
+      const claimed = await queue.claim({ workerId: 'w', limit: 2 });
+      // RETURNING order is not specified: pick the two tasks by id.
+      const ca = claimed.find((t) => t.id === a.task.id);
+      const cb = claimed.find((t) => t.id === b.task.id);
       await queue.fail({ taskId: ca!.id, attempt: ca!.attempt }, { error: transient, retryDelayMs: 10 });
       clock.advance(10_001);
       await queue.reclaimExpired();
       await expect(queue.complete({ taskId: cb!.id, attempt: cb!.attempt }, 'late')).rejects.toMatchObject({
         code: ErrorCode.staleAttempt,
       });
-      const [again] = await queue.claim({ workerId: 'w', limit: 1 });
+      const again = (await queue.claim({ workerId: 'w', limit: 2 })).find((t) => t.id === a.task.id);
       await queue.fail({ taskId: again!.id, attempt: again!.attempt }, { error: fatal, retryDelayMs: 0 });
       await queue.cancel(b.task.id);
       const events = await readEvents(db);
