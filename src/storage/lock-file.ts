@@ -84,7 +84,7 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
         throw new IdeaMineError(
           ErrorCode.dataDirLocked,
           `data dir ${dataDir} is in use by process ${existing?.pid} on ${existing?.hostname} (since ${existing?.startedAt}); ` +
-            'stop that process, or talk to it through its API, or set IDEAMINE_HOME to another directory',
+            'wait for it to finish (or stop it: ideamine resume continues its run), use DATABASE_URL to share one database between processes, or set IDEAMINE_HOME to another directory',
           { errorClass: ErrorClass.fatal, details: { dataDir, owner: existing } },
         );
       }
