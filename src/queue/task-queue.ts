@@ -148,6 +148,7 @@ export interface UnstickRequest {
 export interface ClaimRequest {
   workerId: string;
   limit: number;
+  /** Queues to claim from; default `['default']`. */
   queues?: readonly string[];
   /** Only claim these types (the handlers this worker has). */
   types?: readonly string[];
