@@ -40,13 +40,27 @@ export async function createPostgresDatabase(options: PostgresDatabaseOptions): 
   // would crash the process. The next query gets a fresh connection instead.
   pool.on('error', () => {});
   try {
-    if (schema !== 'public') await pool.query(`create schema if not exists ${schema}`);
+    if (schema !== 'public') await createSchema(pool, schema);
     else await pool.query('select 1');
   } catch (error) {
     await pool.end().catch(() => {});
     throw storageUnavailable(options.url, error);
   }
   return new PostgresDatabase(pool, config, schema, redactUrl(options.url));
+}
+
+/**
+ * `create schema if not exists` is not safe against itself: two sessions creating the same schema at
+ * once can both pass the existence check and one fails on pg_namespace's unique index (23505). When
+ * that happens the schema exists, which is all we wanted.
+ */
+async function createSchema(pool: pg.Pool, schema: string): Promise<void> {
+  try {
+    await pool.query(`create schema if not exists ${schema}`);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== '23505' && code !== '42P06') throw error;
+  }
 }
 
 function storageUnavailable(url: string, cause: unknown): IdeaMineError {
