@@ -102,7 +102,8 @@ export class WorkerPool {
       heartbeatMs: options.heartbeatMs ?? 5_000,
       pollMinMs: options.pollMinMs ?? 50,
       pollMaxMs: options.pollMaxMs ?? 2_000,
-      reclaimEveryMs: options.reclaimEveryMs ?? 5_000,
+      // One indexed query a second (tasks_leases is partial on running tasks): recovery ≈ lease + ≤ 1 s.
+      reclaimEveryMs: options.reclaimEveryMs ?? 1_000,
       backoff: options.backoff ?? DEFAULT_BACKOFF,
       clock: options.clock ?? systemClock,
       logger: options.logger ?? silentLogger,
