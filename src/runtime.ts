@@ -7,9 +7,9 @@ import { builtinHandlers } from './engine/handlers.ts';
 import { Supervisor } from './engine/supervisor.ts';
 import type { TaskHandler } from './engine/worker-pool.ts';
 import { providerBreakers, withCircuitBreaker } from './llm/circuit-breaker-model.ts';
-import { createRecordingModel, createReplayModel } from './llm/record-replay.ts';
 import type { Model } from './llm/model.ts';
 import { type ModelSettings, resolveModel } from './llm/model-registry.ts';
+import { createRecordingModel, createReplayModel } from './llm/record-replay.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { writeDossier } from './observability/release-dossier.ts';
 import { AGENT_TASK, createAgentTaskHandler } from './orchestrator/agent-task.ts';
@@ -74,7 +74,6 @@ export function storageOptionsFor(options: RuntimeOptions): StorageOptions {
 export function runDir(options: Pick<RuntimeOptions, 'home'>, runId: string): string {
   return join(options.home, 'runs', runId);
 }
-
 
 function modelSettings(options: RuntimeOptions): ModelSettings {
   return {

@@ -254,6 +254,8 @@ describe('per-phase model override', () => {
       { id: 'critique.assumption-challenger', model: 'openai:gpt-4.1-mini' },
     ]);
     writeFileSync(join(dir, 'critique.yaml'), 'phase: critique\nmodel: gpt4\n');
-    await expect(loadPhaseConfigs({ userDir: dir })).rejects.toThrow(/critique\.yaml: model: expected "offline" or "<provider>:<model>"/);
+    await expect(loadPhaseConfigs({ userDir: dir })).rejects.toThrow(
+      /critique\.yaml: model: expected "offline" or "<provider>:<model>"/,
+    );
   });
 });

@@ -31,7 +31,9 @@ export function toPhaseConfig(file: PhaseFile, sources: readonly string[]): Phas
     parallelism: file.parallelism,
     aggregation: file.aggregation,
     // A phase-level model applies to the agents that do not name their own.
-    agents: file.agents.map(toAgent).map((a) => (a.model === undefined && file.model !== undefined ? { ...a, model: file.model } : a)),
+    agents: file.agents
+      .map(toAgent)
+      .map((a) => (a.model === undefined && file.model !== undefined ? { ...a, model: file.model } : a)),
     budgets: {
       tokens: file.budgets.tokens,
       toolsMinutes: file.budgets.tools_minutes,

@@ -82,7 +82,11 @@ export function createRecordingModel(inner: Model, file: string): Model {
       const response = await inner.generate(request);
       const ids = idsIn(request);
       const stored = JSON.parse(toPlaceholders(JSON.stringify(response), ids)) as ModelResponse<unknown>;
-      const line: RecordedCall = { key: callKey(request), request: summarise(request, inner.id), response: stored };
+      const line: RecordedCall = {
+        key: callKey(request),
+        request: summarise(request, inner.id),
+        response: stored,
+      };
       const write = writes.then(() => appendFile(file, `${JSON.stringify(line)}\n`, 'utf8'));
       writes = write.catch(() => {});
       await write;
@@ -110,7 +114,12 @@ export function createReplayModel(file: string): Model {
       const index = served.get(key) ?? 0;
       served.set(key, index + 1);
       const recordedCall = recorded[Math.min(index, recorded.length - 1)]!;
-      const call = { ...recordedCall, response: JSON.parse(fromPlaceholders(JSON.stringify(recordedCall.response), idsIn(request))) as ModelResponse<unknown> };
+      const call = {
+        ...recordedCall,
+        response: JSON.parse(
+          fromPlaceholders(JSON.stringify(recordedCall.response), idsIn(request)),
+        ) as ModelResponse<unknown>,
+      };
       const parsed = request.schema.safeParse(call.response.output);
       if (!parsed.success)
         throw replayError(

@@ -244,7 +244,9 @@ export async function buildAgentInput(
  * story-loop) finish in any order, but agents and the Q/A/V triad must see the same sequence in every
  * run so that prompts — and recorded model calls — are reproducible.
  */
-export function stableOrder<T extends { phase: string; name: string; type: string }>(artifacts: readonly T[]): T[] {
+export function stableOrder<T extends { phase: string; name: string; type: string }>(
+  artifacts: readonly T[],
+): T[] {
   const key = (a: T) => `${a.phase}\u0000${a.name}\u0000${a.type}`;
   return [...artifacts].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }

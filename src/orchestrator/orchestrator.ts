@@ -5,8 +5,8 @@ import { coerceError, ErrorClass, ErrorCode, IdeaMineError } from '../core/error
 import { hashOf } from '../core/ids.ts';
 import type { RunPlan } from '../core/schemas/run-plan.ts';
 import { isOwnerDead, RunLease } from '../engine/run-lease.ts';
-import { TimerService } from '../engine/timers.ts';
 import { type StepFence, StepRunner } from '../engine/steps.ts';
+import { TimerService } from '../engine/timers.ts';
 import { appendLedger } from '../observability/ledger.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
 import { isProcessAlive } from '../storage/lock-file.ts';

@@ -83,7 +83,12 @@ export class PhaseCoordinator {
         await tx.query(
           `insert into timers (key, kind, run_id, fire_at, payload)
            values ($1, 'timebox', $2, clock_timestamp() + $3 * interval '1 millisecond', $4) on conflict (key) do nothing`,
-          [`timebox:${this.#steps.scope}`, this.#runId, this.#plan.timeboxMs, JSON.stringify({ phaseRowId: this.#phaseRowId, phase: this.phase, timebox: this.#plan.timebox })],
+          [
+            `timebox:${this.#steps.scope}`,
+            this.#runId,
+            this.#plan.timeboxMs,
+            JSON.stringify({ phaseRowId: this.#phaseRowId, phase: this.phase, timebox: this.#plan.timebox }),
+          ],
         );
         await emit(
           db,
@@ -114,7 +119,10 @@ export class PhaseCoordinator {
     return 'failed';
   }
 
-  async #attempt(attempt: number, state: AttemptState): Promise<GateResult | 'paused' | 'cancelled' | 'timebox'> {
+  async #attempt(
+    attempt: number,
+    state: AttemptState,
+  ): Promise<GateResult | 'paused' | 'cancelled' | 'timebox'> {
     if ((await this.#signal()) === 'timebox') return 'timebox';
     const steps = this.#steps.child(`attempt-${attempt}`);
     const { db, queue, catalog } = this.#deps;
@@ -466,7 +474,14 @@ export class PhaseCoordinator {
 
   /** The gate verdict of a phase whose timebox ran out: it fails, with the timebox as the reason. */
   #timeboxGate(attempt: number): GateResult {
-    return { phase: this.phase, attempt, pass: false, score: 0, reasons: [`timebox ${this.#plan.timebox} exceeded`], rubricResults: [] };
+    return {
+      phase: this.phase,
+      attempt,
+      pass: false,
+      score: 0,
+      reasons: [`timebox ${this.#plan.timebox} exceeded`],
+      rubricResults: [],
+    };
   }
 
   async #escalate(attempt: number, gate: GateResult): Promise<PhaseOutcome> {
@@ -619,7 +634,9 @@ export class PhaseCoordinator {
     const run = await getRun(this.#deps.db, this.#runId);
     if (run?.signal) return run.signal;
     const phase = (await getPhases(this.#deps.db, this.#runId)).find((p) => p.phase === this.phase);
-    return phase?.signal === 'pause' || phase?.signal === 'cancel' || phase?.signal === 'timebox' ? phase.signal : undefined;
+    return phase?.signal === 'pause' || phase?.signal === 'cancel' || phase?.signal === 'timebox'
+      ? phase.signal
+      : undefined;
   }
 
   async #interrupt(signal: Interruption, attempt: number): Promise<'paused' | 'cancelled' | 'timebox'> {

@@ -163,7 +163,13 @@ export class SqlTaskQueue implements TaskQueue {
        returning t.id, t.type, t.kind, t.queue, t.input, t.attempt, t.max_attempts, t.lease_ms, t.run_id, t.phase_id,
                  (select jsonb_build_object('token', c.token, 'data', c.data, 'attempt', c.attempt)
                     from checkpoints c where c.task_id = t.id) as checkpoint`,
-      [this.#now(), queues.length === 1 ? queues[0] : queues, request.types ?? null, request.limit, request.workerId],
+      [
+        this.#now(),
+        queues.length === 1 ? queues[0] : queues,
+        request.types ?? null,
+        request.limit,
+        request.workerId,
+      ],
     );
     return rows.map(toClaimedTask);
   }

@@ -21,7 +21,10 @@ describe('data dir lock', () => {
     const d = dir();
     const lock = acquireDataDirLock(d);
     // Pretend another live process owns it: our parent is alive.
-    writeFileSync(lockFilePath(d), JSON.stringify({ pid: process.ppid, hostname: hostname(), startedAt: 'then' }));
+    writeFileSync(
+      lockFilePath(d),
+      JSON.stringify({ pid: process.ppid, hostname: hostname(), startedAt: 'then' }),
+    );
     try {
       acquireDataDirLock(d);
       expect.unreachable('second acquire should throw');
@@ -37,7 +40,10 @@ describe('data dir lock', () => {
     const d = dir();
     const child = spawn(process.execPath, ['-e', '0']);
     const deadPid = await new Promise<number>((resolve) => child.on('exit', () => resolve(child.pid ?? 0)));
-    writeFileSync(lockFilePath(d), JSON.stringify({ pid: deadPid, hostname: hostname(), startedAt: 'long ago' }));
+    writeFileSync(
+      lockFilePath(d),
+      JSON.stringify({ pid: deadPid, hostname: hostname(), startedAt: 'long ago' }),
+    );
     const lock = acquireDataDirLock(d);
     expect(JSON.parse(readFileSync(lockFilePath(d), 'utf8')).pid).toBe(process.pid);
     lock.release();

@@ -18,14 +18,29 @@ import { openHarness } from '../support/run-harness.ts';
 describe('acceptance: record a run, replay it with the network shut', () => {
   it('replays to identical artifacts and gates', async () => {
     const idea = { title: 'Record and replay', description: 'A shared todo app for small teams' };
-    const classification = getAgent('intake.classifier').offline({ runId: 'x', phase: 'intake', idea, artifacts: {}, hints: [], attempt: 1 }) as Record<string, unknown>;
+    const classification = getAgent('intake.classifier').offline({
+      runId: 'x',
+      phase: 'intake',
+      idea,
+      artifacts: {},
+      hints: [],
+      attempt: 1,
+    }) as Record<string, unknown>;
     const server = await startFakeOpenAIServer({ defaultReply: reply.json(classification) });
     const dir = mkdtempSync(join(tmpdir(), 'ideamine-replay-'));
     const configDir = join(dir, 'config');
     mkdirSync(configDir, { recursive: true });
     writeFileSync(
       join(configDir, 'intake.yaml'),
-      ['phase: intake', 'agents:', '  - id: intake.classifier', '    model: openai-compatible:fake-chat', '  - intake.expander', '  - intake.validator', ''].join('\n'),
+      [
+        'phase: intake',
+        'agents:',
+        '  - id: intake.classifier',
+        '    model: openai-compatible:fake-chat',
+        '  - intake.expander',
+        '  - intake.validator',
+        '',
+      ].join('\n'),
     );
     const recordFile = join(dir, 'calls.jsonl');
 
@@ -47,7 +62,11 @@ describe('acceptance: record a run, replay it with the network shut', () => {
       expect({ onlyRecorded, onlyReplayed }).toEqual({ onlyRecorded: [], onlyReplayed: [] });
       expect(replayed.gates).toEqual(recorded.gates);
       expect(httpCalls).toBeGreaterThanOrEqual(1);
-      expect(recorded.artifacts.some((a) => a.startsWith('intake/intake.classifier/') && a.endsWith('openai-compatible:fake-chat'))).toBe(true);
+      expect(
+        recorded.artifacts.some(
+          (a) => a.startsWith('intake/intake.classifier/') && a.endsWith('openai-compatible:fake-chat'),
+        ),
+      ).toBe(true);
       const lines = readFileSync(recordFile, 'utf8').trim().split('\n');
       expect(lines.length).toBeGreaterThan(40); // every agent and Q/A/V call of the run
     } finally {
@@ -59,17 +78,23 @@ describe('acceptance: record a run, replay it with the network shut', () => {
 /** Content hash with the run's own row ids numbered by first appearance (they differ per run by design). */
 function withoutRowIds(content: unknown): string {
   const seen: string[] = [];
-  const text = JSON.stringify(content).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, (id) => {
-    if (!seen.includes(id)) seen.push(id);
-    return `id:${seen.indexOf(id) + 1}`;
-  });
+  const text = JSON.stringify(content).replace(
+    /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g,
+    (id) => {
+      if (!seen.includes(id)) seen.push(id);
+      return `id:${seen.indexOf(id) + 1}`;
+    },
+  );
   return sha256(text);
 }
 
 async function summary(h: Awaited<ReturnType<typeof openHarness>>, runId: string) {
   const artifacts = (await listArtifacts(h.rt.db, runId))
     .filter((a) => a.phase !== 'input')
-    .map((a) => `${a.phase}/${a.name}/${a.provenance['gateAttempt']}/${withoutRowIds(a.content)}/${a.provenance['model'] ?? a.provenance['source']}`)
+    .map(
+      (a) =>
+        `${a.phase}/${a.name}/${a.provenance['gateAttempt']}/${withoutRowIds(a.content)}/${a.provenance['model'] ?? a.provenance['source']}`,
+    )
     .sort();
   // Phases of one DAG level (security ∥ story-loop) may finish in either order: compare by phase.
   const gates = (await readLedger(h.rt.db, runId, { type: 'gate' }))

@@ -16,19 +16,35 @@ describe('acceptance: phase timebox', () => {
     mkdirSync(configDir, { recursive: true });
     writeFileSync(
       join(configDir, 'intake.yaml'),
-      ['phase: intake', 'timebox: PT2S', 'agents:', '  - id: intake.classifier', '    model: openai-compatible:slow', '  - intake.expander', '  - intake.validator', ''].join('\n'),
+      [
+        'phase: intake',
+        'timebox: PT2S',
+        'agents:',
+        '  - id: intake.classifier',
+        '    model: openai-compatible:slow',
+        '  - intake.expander',
+        '  - intake.validator',
+        '',
+      ].join('\n'),
     );
     const h = await openHarness({ configDir, modelBaseUrl: server.url });
     try {
       const started = Date.now();
-      const { runId, outcome } = await h.run({ title: 'Timebox', description: 'A shared todo app for small teams' });
+      const { runId, outcome } = await h.run({
+        title: 'Timebox',
+        description: 'A shared todo app for small teams',
+      });
       expect(outcome).toBe('failed');
       expect(Date.now() - started).toBeLessThan(30_000); // not the 60 s the model would have taken
       const intake = (await getPhases(h.rt.db, runId)).find((p) => p.phase === 'intake');
       expect(intake?.status).toBe('failed');
       expect(String(intake?.error?.['message'])).toMatch(/timebox PT2S exceeded/);
       const decisions = await readLedger(h.rt.db, runId, { type: 'decision' });
-      expect(decisions.some((d) => d.data['decision'] === 'escalate' && JSON.stringify(d.data['reasons']).includes('timebox'))).toBe(true);
+      expect(
+        decisions.some(
+          (d) => d.data['decision'] === 'escalate' && JSON.stringify(d.data['reasons']).includes('timebox'),
+        ),
+      ).toBe(true);
       expectValidEvents(await h.events(runId));
     } finally {
       await h.close();

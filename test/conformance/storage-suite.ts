@@ -12,7 +12,9 @@ export function storageSuite(name: string, open: () => Promise<Database>): void 
     afterAll(async () => db?.close());
 
     it('has applied every migration once, and applying again is a no-op', async () => {
-      const applied = await db.query<{ version: number }>('select version from schema_migrations order by version');
+      const applied = await db.query<{ version: number }>(
+        'select version from schema_migrations order by version',
+      );
       expect(applied.map((r) => r.version)).toEqual(loadMigrations().map((m) => m.version));
       expect(await migrate(db)).toEqual([]);
     });
@@ -68,15 +70,21 @@ export function storageSuite(name: string, open: () => Promise<Database>): void 
     });
 
     it('keeps the ledger append-only', async () => {
-      await db.query(`insert into ledger (type, data, provenance, hash) values ('decision', '{}', '{}', 'h')`);
+      await db.query(
+        `insert into ledger (type, data, provenance, hash) values ('decision', '{}', '{}', 'h')`,
+      );
       await expect(db.query(`update ledger set hash = 'x'`)).rejects.toThrow(/append-only/);
       await expect(db.query('delete from ledger')).rejects.toThrow(/append-only/);
     });
 
     it('supports what the engine relies on: SKIP LOCKED, recursive CTEs, full-text search', async () => {
-      const [cte] = await db.query<{ n: number }>('with recursive r(n) as (select 1 union all select n + 1 from r where n < 5) select max(n)::int as n from r');
+      const [cte] = await db.query<{ n: number }>(
+        'with recursive r(n) as (select 1 union all select n + 1 from r where n < 5) select max(n)::int as n from r',
+      );
       expect(cte?.n).toBe(5);
-      const [fts] = await db.query<{ hit: boolean }>(`select to_tsvector('english', 'teams share lists') @@ plainto_tsquery('english', 'sharing') as hit`);
+      const [fts] = await db.query<{ hit: boolean }>(
+        `select to_tsvector('english', 'teams share lists') @@ plainto_tsquery('english', 'sharing') as hit`,
+      );
       expect(fts?.hit).toBe(true);
       await db.transaction(async (tx) => {
         const rows = await tx.query('select 1 from conformance_t for update skip locked');

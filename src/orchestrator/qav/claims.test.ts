@@ -65,7 +65,9 @@ describe('claims', () => {
     expect(prd).toBeDefined();
     expect(r5?.id).toBe(claimId(prd!, '$.requirements[4].statement', r5!.text));
     // The id does not depend on the artifact's row id (reproducible across runs).
-    expect(claimId({ ...prd!, id: 'another-row' } as typeof prd & { id: string }, r5!.path, r5!.text)).toBe(r5?.id);
+    expect(claimId({ ...prd!, id: 'another-row' } as typeof prd & { id: string }, r5!.path, r5!.text)).toBe(
+      r5?.id,
+    );
     expect(r5?.numbers).toEqual(['5', '14']);
   });
 
