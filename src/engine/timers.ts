@@ -81,6 +81,8 @@ export interface TimerServiceOptions {
 export class TimerService {
   readonly #db: Database;
   readonly #handlers: Partial<Record<TimerKind, TimerHandler>>;
+  /** Only timers of these kinds are fired here: a service must not consume another's timers. */
+  readonly #kinds: TimerKind[];
   readonly #clock: Clock;
   readonly #explicitNow: boolean;
   readonly #pollMs: number;
@@ -91,6 +93,7 @@ export class TimerService {
   constructor(options: TimerServiceOptions) {
     this.#db = options.db;
     this.#handlers = options.handlers;
+    this.#kinds = (Object.keys(options.handlers) as TimerKind[]).filter((k) => options.handlers[k] !== undefined);
     this.#clock = options.clock ?? systemClock;
     this.#explicitNow = options.useClockForDueTime ?? options.clock !== undefined;
     this.#pollMs = options.pollMs ?? 1_000;
@@ -138,9 +141,9 @@ export class TimerService {
     while (fired < limit) {
       const one = await this.#db.transaction(async (tx) => {
         const rows = await tx.query<TimerRow>(
-          `select ${COLUMNS} from timers where state = 'pending' and fire_at <= ${NOW}
+          `select ${COLUMNS} from timers where state = 'pending' and fire_at <= ${NOW} and kind = any($2::text[])
             order by fire_at, id limit 1 for update skip locked`,
-          [this.#now()],
+          [this.#now(), this.#kinds],
         );
         const row = rows[0];
         if (!row) return false;

@@ -39,6 +39,12 @@ export async function createPostgresDatabase(options: PostgresDatabaseOptions): 
   // An idle client that loses its connection emits 'error' on the pool; without a listener that
   // would crash the process. The next query gets a fresh connection instead.
   pool.on('error', () => {});
+  // A client that is checked out (in a transaction, or running a query) when its connection dies
+  // emits 'error' too, and the pool's listener only covers idle clients: without this, a Postgres
+  // crash-restart would take the whole process down instead of failing the statement in flight.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   try {
     if (schema !== 'public') await createSchema(pool, schema);
     else await pool.query('select 1');
