@@ -98,7 +98,34 @@ export function coerceError(value: unknown): IdeaMineError {
       cause: value,
     });
   }
-  return new IdeaMineError(ErrorCode.internal, String(value), { errorClass: ErrorClass.transient });
+  return new IdeaMineError(ErrorCode.internal, describeThrown(value), { errorClass: ErrorClass.transient });
+}
+
+const EMSCRIPTEN_ERRNO: Record<number, string> = {
+  2: 'permission denied (EACCES)',
+  44: 'no such file or directory (ENOENT)',
+  51: 'no space left on device (ENOSPC)',
+  69: 'read-only file system (EROFS)',
+};
+
+/** A readable message for anything thrown: some libraries throw plain objects or errno records. */
+export function describeThrown(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  if (value !== null && typeof value === 'object') {
+    const v = value as { message?: unknown; code?: unknown; errno?: unknown; name?: unknown };
+    if (typeof v.message === 'string' && v.message) return v.message;
+    // PGlite's WASM file system throws Emscripten ErrnoErrors, whose errno numbers are not Linux's.
+    const emscripten = v.name === 'ErrnoError' && typeof v.errno === 'number' ? EMSCRIPTEN_ERRNO[v.errno] : undefined;
+    if (emscripten) return emscripten;
+    if (v.code === 'ENOSPC' || v.errno === 28) return 'no space left on device (ENOSPC)';
+    if (typeof v.code === 'string') return v.code;
+    try {
+      return JSON.stringify(value);
+    } catch {
+      return Object.prototype.toString.call(value);
+    }
+  }
+  return String(value);
 }
 
 export function invalidInput(message: string, details?: Record<string, unknown>): IdeaMineError {

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { describeThrown, ErrorClass, ErrorCode, IdeaMineError } from '../core/errors.ts';
 import type { Database, Queryable, Row, Unsubscribe } from './database.ts';
 import { acquireDataDirLock, type DataDirLock } from './lock-file.ts';
 
@@ -25,7 +26,10 @@ export async function createPgliteDatabase(options: PgliteDatabaseOptions = {}):
       pg = await PGlite.create({ dataDir: pgdata });
     } catch (error) {
       lock.release();
-      throw error;
+      throw new IdeaMineError(ErrorCode.storageUnavailable, `cannot open the embedded database in ${options.dataDir}: ${describeThrown(error)}`, {
+        errorClass: ErrorClass.fatal,
+        cause: error,
+      });
     }
   } else {
     pg = await PGlite.create();

@@ -170,7 +170,7 @@ describe.runIf(canMount)('chaos (full): the data dir fills up during a run', () 
     expect(dossier && existsSync(dossier)).toBe(true);
   }, 600_000);
 
-  it.fails('says the disk is full when the database cannot even be created (known bug: "[object Object]")', async () => {
+  it('says the disk is full when the database cannot even be created', async () => {
     const [mnt, out, ctl] = [temp('mnt-small'), temp('out-small'), temp('ctl-small')];
     const run = onTmpfs(['run', 'A shared todo app for small teams', '--json'], 8, mnt, out, ctl);
     const exit = await run.exited;
