@@ -3,17 +3,8 @@ import { loadPhaseConfigs } from '../../config/load-phase-configs.ts';
 import { openRuntime, type Runtime } from '../../runtime.ts';
 import type { CliContext } from '../context.ts';
 import { printJson, printLine } from '../output.ts';
+import { withRuntime } from '../with-runtime.ts';
 import { resolveRunId } from './run.ts';
-
-async function withRuntime<T>(cli: CliContext, fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const options = cli.options();
-  const rt = await openRuntime(options, cli.logger(options));
-  try {
-    return await fn(rt);
-  } finally {
-    await rt.close();
-  }
-}
 
 /** Signals (persisted, honoured by whichever process drives the run) and config validation. */
 export function registerControlCommands(program: Command, cli: CliContext): void {

@@ -9,17 +9,8 @@ import { getPhases, getRun, listRuns } from '../../storage/run-store.ts';
 import type { CliContext } from '../context.ts';
 import { printJson, printLine, printTable } from '../output.ts';
 import { createProgressPrinter } from '../progress.ts';
+import { withRuntime } from '../with-runtime.ts';
 import { resolveRunId } from './run.ts';
-
-async function withRuntime<T>(cli: CliContext, fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const options = cli.options();
-  const rt = await openRuntime(options, cli.logger(options));
-  try {
-    return await fn(rt);
-  } finally {
-    await rt.close();
-  }
-}
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 

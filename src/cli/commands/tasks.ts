@@ -4,16 +4,7 @@ import { TASK_STATES, type TaskRecord, type TaskState } from '../../queue/task-q
 import { openRuntime, type Runtime } from '../../runtime.ts';
 import type { CliContext } from '../context.ts';
 import { formatAge, printJson, printLine, printTable } from '../output.ts';
-
-async function withRuntime<T>(cli: CliContext, fn: (runtime: Runtime) => Promise<T>): Promise<T> {
-  const options = cli.options();
-  const runtime = await openRuntime(options, cli.logger(options));
-  try {
-    return await fn(runtime);
-  } finally {
-    await runtime.close();
-  }
-}
+import { withRuntime } from '../with-runtime.ts';
 
 function parseJson(text: string, what: string): unknown {
   try {
