@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadPhaseConfigs } from '../../config/load-phase-configs.ts';
-import { openRuntime, type Runtime } from '../../runtime.ts';
 import type { CliContext } from '../context.ts';
 import { printJson, printLine } from '../output.ts';
 import { withRuntime } from '../with-runtime.ts';

@@ -3,7 +3,7 @@ import { subscribeEvents } from '../../engine/event-bus.ts';
 import { verifyLedger } from '../../observability/ledger.ts';
 import { writeDossier } from '../../observability/release-dossier.ts';
 import { listAssumptions, searchFrames } from '../../orchestrator/qav/knowledge-map.ts';
-import { openRuntime, type Runtime, runDir } from '../../runtime.ts';
+import { runDir } from '../../runtime.ts';
 import { readEvents } from '../../storage/event-store.ts';
 import { getPhases, getRun, listRuns } from '../../storage/run-store.ts';
 import type { CliContext } from '../context.ts';

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { ErrorCode, IdeaMineError, invalidInput } from '../../core/errors.ts';
 import { TASK_STATES, type TaskRecord, type TaskState } from '../../queue/task-queue.ts';
-import { openRuntime, type Runtime } from '../../runtime.ts';
 import type { CliContext } from '../context.ts';
 import { formatAge, printJson, printLine, printTable } from '../output.ts';
 import { withRuntime } from '../with-runtime.ts';
