@@ -115,7 +115,8 @@ export function describeThrown(value: unknown): string {
     const v = value as { message?: unknown; code?: unknown; errno?: unknown; name?: unknown };
     if (typeof v.message === 'string' && v.message) return v.message;
     // PGlite's WASM file system throws Emscripten ErrnoErrors, whose errno numbers are not Linux's.
-    const emscripten = v.name === 'ErrnoError' && typeof v.errno === 'number' ? EMSCRIPTEN_ERRNO[v.errno] : undefined;
+    const emscripten =
+      v.name === 'ErrnoError' && typeof v.errno === 'number' ? EMSCRIPTEN_ERRNO[v.errno] : undefined;
     if (emscripten) return emscripten;
     if (v.code === 'ENOSPC' || v.errno === 28) return 'no space left on device (ENOSPC)';
     if (typeof v.code === 'string') return v.code;

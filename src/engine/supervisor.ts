@@ -123,7 +123,9 @@ export class Supervisor {
         strategy: d.strategy,
         reason: d.explanation,
         // Only agent tasks read a strategy from their input; other handlers validate strict inputs.
-        ...(this.#o.capabilities(c).isAgent ? { patch: { unstick: { strategy: d.strategy, rung: d.rung, reason } } } : {}),
+        ...(this.#o.capabilities(c).isAgent
+          ? { patch: { unstick: { strategy: d.strategy, rung: d.rung, reason } } }
+          : {}),
         ...(escalate
           ? {
               fail: {

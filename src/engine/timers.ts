@@ -93,7 +93,9 @@ export class TimerService {
   constructor(options: TimerServiceOptions) {
     this.#db = options.db;
     this.#handlers = options.handlers;
-    this.#kinds = (Object.keys(options.handlers) as TimerKind[]).filter((k) => options.handlers[k] !== undefined);
+    this.#kinds = (Object.keys(options.handlers) as TimerKind[]).filter(
+      (k) => options.handlers[k] !== undefined,
+    );
     this.#clock = options.clock ?? systemClock;
     this.#explicitNow = options.useClockForDueTime ?? options.clock !== undefined;
     this.#pollMs = options.pollMs ?? 1_000;

@@ -26,10 +26,14 @@ export async function createPgliteDatabase(options: PgliteDatabaseOptions = {}):
       pg = await PGlite.create({ dataDir: pgdata });
     } catch (error) {
       lock.release();
-      throw new IdeaMineError(ErrorCode.storageUnavailable, `cannot open the embedded database in ${options.dataDir}: ${describeThrown(error)}`, {
-        errorClass: ErrorClass.fatal,
-        cause: error,
-      });
+      throw new IdeaMineError(
+        ErrorCode.storageUnavailable,
+        `cannot open the embedded database in ${options.dataDir}: ${describeThrown(error)}`,
+        {
+          errorClass: ErrorClass.fatal,
+          cause: error,
+        },
+      );
     }
   } else {
     pg = await PGlite.create();
