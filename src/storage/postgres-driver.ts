@@ -33,7 +33,13 @@ export async function createPostgresDatabase(options: PostgresDatabaseOptions): 
     max: options.poolSize ?? 10,
     application_name: options.applicationName ?? 'ideamine',
     types,
-    ...(schema === 'public' ? {} : { options: `-c search_path=${schema},public` }),
+    // IdeaMine never awaits anything but the database inside a transaction, so a session idle in a
+    // transaction for 15 s belongs to a frozen or dead process (SIGSTOP, a hung VM). Postgres ends it
+    // and its row and advisory locks are released, instead of blocking every other process forever.
+    options: [
+      '-c idle_in_transaction_session_timeout=15000',
+      ...(schema === 'public' ? [] : [`-c search_path=${schema},public`]),
+    ].join(' '),
   };
   const pool = new pg.Pool(config);
   // An idle client that loses its connection emits 'error' on the pool; without a listener that
