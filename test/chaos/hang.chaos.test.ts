@@ -127,12 +127,11 @@ describe.runIf(postgresReachable)('chaos: a silent hang', () => {
 });
 
 /**
- * Known bug: when the supervisor takes a stalled attempt away it merges `{ unstick: … }` into the
- * task's input (sql-task-queue `unstick`), and handlers with strict input schemas reject the next
- * attempt. `diag.sleep` is one (`.strict()`): a supervised diag.sleep whose worker stops
- * heartbeating (SIGSTOP) is re-claimed and then fails INVALID_INPUT 'Unrecognized key: "unstick"'
- * instead of resuming from its checkpoint. (diag.effect and diag.poison accept the key.) Flip to
- * `it` once the unsticker keeps its parameters out of strict inputs or diag.sleep accepts them.
+ * Regression test for a bug this suite found (fixed in src/engine/supervisor.ts): the supervisor
+ * merged `{ unstick: … }` into the input of every task it took away, and handlers with strict input
+ * schemas such as `diag.sleep` then failed the next attempt with INVALID_INPUT ('Unrecognized key:
+ * "unstick"') instead of resuming from their checkpoint. A supervised diag.sleep whose worker stops
+ * heartbeating (SIGSTOP) must be taken away by the supervisor and succeed on its next attempt.
  */
 describe.runIf(postgresReachable)('chaos: a supervised task taken from a stopped worker', () => {
   let s: ChaosSchema;

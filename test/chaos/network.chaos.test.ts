@@ -82,22 +82,20 @@ describe.runIf(postgresReachable)(
       proxy.pass();
       const faults: FaultRecord[] = [{ kind: 'blackhole', at, workerId: partitioned.workerId, orphans }];
 
-      // 3. Cut every connection; more work arrives and a worker behind the proxy must pick some of it
-      // up. The proxied worker may die of the cut (known bug, see postgres-restart.chaos.test.ts): it
-      // is then replaced behind the same proxy, as a process supervisor would, and the death reported.
+      // 3. Cut every connection; more work arrives and the proxied worker must pick some of it up.
+      // (Before the driver listened for errors on checked-out clients, the cut killed it one run in
+      // three with an unhandled 'error' event; see postgres-restart.chaos.test.ts.)
       await sleep(1_000);
       const cutAt = new Date();
       const cut = proxy.cutAll();
       ids.push(...(await s.queue.enqueueMany(requests(random, 60))));
-      const proxiedPids = [partitioned.process.pid];
       await waitFor(
-        'a worker behind the proxy to work again after the cut',
+        'the proxied worker to work again after the cut',
         async () => {
-          if (!partitioned.process.alive && proxiedPids.length === 1)
-            proxiedPids.push((await fleet.start({ databaseUrl: proxy.url(POSTGRES_URL) })).process.pid);
+          if (!partitioned.process.alive) return true; // asserted below, with its stderr
           const rows = await s.db.query<{ n: number }>(
-            'select count(*)::int as n from diag_effects where pid = any($1::int[]) and at > $2',
-            [proxiedPids, cutAt],
+            'select count(*)::int as n from diag_effects where pid = $1 and at > $2',
+            [partitioned.process.pid, cutAt],
           );
           return (rows[0]?.n ?? 0) > 0;
         },
@@ -123,6 +121,7 @@ describe.runIf(postgresReachable)(
         ...summarize(report, LEASE_MS),
       });
 
+      expect(diedOfCut).toBeNull();
       expect(falseStalls).toBe(0);
       expect(orphans.length).toBeGreaterThan(0);
       expect(report.lost).toBe(0);

@@ -96,11 +96,10 @@ describe.runIf(postgresReachable)('chaos: kill -9 of processes firing durable ti
 });
 
 /**
- * Known gap (src/engine/timers.ts): `fireDue` claims every due timer whatever its kind and marks it
- * fired even when this service has no handler for that kind. Since the orchestrator's TimerService
- * (timebox handler only) runs in every driving process, a due timer of another kind is consumed
- * there without its effect, and a service for other kinds would likewise swallow a phase timebox.
- * Flip to `it` once fireDue only claims the kinds it handles.
+ * Regression test for a gap this suite found (fixed in src/engine/timers.ts): `fireDue` used to
+ * claim every due timer whatever its kind and mark it fired even without a handler for that kind,
+ * so the orchestrator's TimerService (timebox handler only, in every driving process) consumed other
+ * services' timers without their effect. A service now fires only the kinds it handles.
  */
 describe.runIf(postgresReachable)('chaos: a timer service without a handler for a kind', () => {
   let s: ChaosSchema;

@@ -23,8 +23,8 @@ import { ChaosProcess, chaosSeed, isCi, printFigures, rng, sleep } from '../harn
  * while the disk stays full; only its warn logs name ENOSPC. The test waits 90 s for an exit, and
  * otherwise kills it and goes on to check that nothing acknowledged was lost.
  *
- * Also: a data dir too small for the database to even initialise (8 MB). Known bug: the CLI then
- * prints "error: [object Object]" (PGlite throws a non-Error object and coerceError stringifies it).
+ * Also: a data dir too small for the database to even initialise (8 MB) must say so. It printed
+ * "error: [object Object]" until coerceError learned PGlite's non-Error ErrnoError objects.
  */
 
 const seed = chaosSeed();
