@@ -10,4 +10,5 @@ if (major < 24) {
   );
   process.exit(2);
 }
-await import('../src/cli/main.ts');
+const { main } = await import('../src/cli/main.ts');
+process.exit(await main(process.argv));

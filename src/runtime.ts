@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { RuntimeCatalog } from './catalog.ts';
 import { loadPhaseConfigs, type PhaseConfigSet } from './config/load-phase-configs.ts';
 import { newId } from './core/ids.ts';
+import type { Workbench } from './core/workbench.ts';
 import { builtinHandlers } from './engine/handlers.ts';
 import { Supervisor } from './engine/supervisor.ts';
 import type { TaskHandler } from './engine/worker-pool.ts';
@@ -18,6 +19,7 @@ import { SqlTaskQueue } from './queue/sql-task-queue.ts';
 import type { TaskQueue } from './queue/task-queue.ts';
 import type { Database } from './storage/database.ts';
 import { openDatabase, type StorageOptions } from './storage/open.ts';
+import { createWorkbench } from './tools/workbench.ts';
 
 /**
  * The composition root: picks drivers from resolved options and wires them. Everything above it
@@ -42,6 +44,11 @@ export interface RuntimeOptions {
   replayFile?: string | undefined;
   /** User phase configs that override or add phases. */
   configDir?: string | undefined;
+  /**
+   * Wraps every resolved model (composition-root injection). The product sets none; tests use it to
+   * put a test-only faulty model (test/support/faulty-model.ts) in front of the real one.
+   */
+  modelDecorator?: ((model: Model) => Model) | undefined;
 }
 
 export interface Runtime {
@@ -53,6 +60,8 @@ export interface Runtime {
   readonly catalog: RuntimeCatalog;
   readonly model: Model;
   readonly orchestrator: Orchestrator;
+  /** The runs' code workspaces and the tools that measure them. */
+  readonly workbench: Workbench;
   /** Watches running tasks for stalls; started by whoever runs workers or drives runs. */
   readonly supervisor: Supervisor;
   /** Identifies this process as a run-lease holder. */
@@ -91,7 +100,8 @@ export async function openRuntime(
   // Replay answers every call from the recording (no network); record wraps whatever is resolved.
   const resolve = (spec: string): Model => {
     if (options.replayFile) return createReplayModel(options.replayFile);
-    const m = resolveModel(spec, settings);
+    const resolved = resolveModel(spec, settings);
+    const m = options.modelDecorator ? options.modelDecorator(resolved) : resolved;
     return options.recordFile ? createRecordingModel(m, options.recordFile) : m;
   };
   const model = resolve(options.model ?? 'offline');
@@ -135,6 +145,7 @@ export async function openRuntime(
     },
   });
   const owner = `${hostname()}:${process.pid}:${newId().slice(0, 8)}`;
+  const workbench = createWorkbench({ runDir: (runId) => runDir(options, runId) });
   const orchestrator = new Orchestrator({
     db,
     queue,
@@ -143,8 +154,9 @@ export async function openRuntime(
     owner,
     leaseMs: Math.max(options.leaseMs, 10_000),
     logger,
-    onSucceeded: async (runId) => {
-      await writeDossier(db, runId, runDir(options, runId));
+    workbench,
+    onSettled: async (runId) => {
+      await writeDossier(db, runId, runDir(options, runId), { workspace: await workbench.info(runId) });
     },
   });
   return {
@@ -156,6 +168,7 @@ export async function openRuntime(
     catalog,
     model,
     orchestrator,
+    workbench,
     supervisor,
     owner,
     loadPhaseConfigs: () => loadPhaseConfigs(options.configDir ? { userDir: options.configDir } : {}),

@@ -1,8 +1,8 @@
 /**
  * From a failed rubric to an auto-fix: which strategy, which agents to re-run and the hints they get.
  * The loop-until-pass gate calls `fixPlanFor(reason)` for each failure reason and re-runs the listed
- * agents with `hints` in their `AgentInput`. Every hint starts with `fix:<rubric>` so agents (and the
- * offline synthesizers) can tell which rubric failed.
+ * agents with `hints` in their `AgentInput`. Every hint starts with `fix:<rubric>` so an agent's model
+ * can tell which rubric failed (the hints reach it through the prompt).
  */
 
 export const FixStrategy = {
@@ -26,28 +26,12 @@ export interface MetricInfo {
   agents: readonly string[];
   strategy: FixStrategy;
   advice: string;
-  /**
-   * Whether the offline synthesizers honour `[defect:<metric>]` for it (README, "Defect markers").
-   * False for the metrics added to match the phase YAML: their markers belong in the agents.
-   */
-  defectMarker: boolean;
 }
 
 const { strictQav, rerunAgents, rescan, regenerate } = FixStrategy;
 
-function m(
-  phase: string,
-  agents: string[],
-  strategy: FixStrategy,
-  advice: string,
-  defectMarker = true,
-): MetricInfo {
-  return { phase, agents: agents.map((a) => `${phase}.${a}`), strategy, advice, defectMarker };
-}
-
-/** A metric without a defect marker yet (see MetricInfo.defectMarker). */
-function unmarked(phase: string, agents: string[], strategy: FixStrategy, advice: string): MetricInfo {
-  return m(phase, agents, strategy, advice, false);
+function m(phase: string, agents: string[], strategy: FixStrategy, advice: string): MetricInfo {
+  return { phase, agents: agents.map((a) => `${phase}.${a}`), strategy, advice };
 }
 
 /** Every metric a built-in guard computes, by name. */
@@ -82,7 +66,7 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
     rerunAgents,
     'write between 3 and 5 personas (aim for 4), consistent with the use-case actors',
   ),
-  competitors_count: unmarked(
+  competitors_count: m(
     'ideation',
     ['competitive'],
     rerunAgents,
@@ -100,7 +84,7 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
     regenerate,
     'give every critical risk a concrete mitigation and owner',
   ),
-  challenged_assumptions_ratio: unmarked(
+  challenged_assumptions_ratio: m(
     'critique',
     ['assumption-challenger'],
     rerunAgents,
@@ -130,19 +114,19 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
     regenerate,
     'rework pricing and channels until LTV/CAC ≥ 3, gross margin ≥ 60% and payback ≤ 12 months',
   ),
-  ltv_cac_ratio: unmarked(
+  ltv_cac_ratio: m(
     'bizdev',
     ['unit-economics', 'pricing', 'gtm'],
     regenerate,
     'raise price or margin, cut churn or choose cheaper channels until lifetime value is at least three times CAC',
   ),
-  payback_months: unmarked(
+  payback_months: m(
     'bizdev',
     ['unit-economics', 'pricing'],
     regenerate,
     'lower CAC or raise monthly gross profit per account so that acquisition cost is earned back sooner',
   ),
-  gtm_channels_count: unmarked(
+  gtm_channels_count: m(
     'bizdev',
     ['gtm'],
     rerunAgents,
@@ -178,7 +162,7 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
     rerunAgents,
     'add install, lint, test, security, build and preview stages',
   ),
-  scaffold_valid: unmarked(
+  scaffold_valid: m(
     'build',
     ['scaffolder'],
     rerunAgents,
@@ -209,61 +193,73 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
     rerunAgents,
     'add a mitigated threat for every architecture component',
   ),
-  critical_iac: unmarked(
+  critical_iac: m(
     'security',
     ['iac'],
     rescan,
     'fix every critical infrastructure-as-code misconfiguration, then re-scan',
   ),
-  high_cves: unmarked(
+  high_cves: m(
     'security',
     ['sca'],
     rescan,
     'upgrade or replace dependencies with high-severity CVEs, then re-scan',
   ),
-  unprotected_pii: unmarked(
+  unprotected_pii: m(
     'security',
     ['privacy'],
     rescan,
     'record a lawful basis and retention for every personal-data field and close open high privacy findings',
   ),
-  sbom: unmarked(
+  sbom: m(
     'security',
     ['supply-chain'],
     rescan,
     'generate a CycloneDX SBOM that lists every dependency with version, license and purl',
   ),
-  stories_done_ratio: m('story-loop', ['refiner'], regenerate, 'unblock and finish the remaining stories'),
+  // Measured on the workspace: the fixer reads the real failing tests of the previous attempt.
+  stories_done_ratio: m(
+    'story-loop',
+    ['fixer'],
+    regenerate,
+    "make every story's acceptance tests pass: fix the code the failing tests point at",
+  ),
   acceptance_pass_ratio: m(
     'story-loop',
-    ['acceptance', 'refiner'],
+    ['fixer'],
     regenerate,
-    'fix the failing acceptance criteria and run them again',
+    'fix the code behind the failing acceptance tests; the acceptance run on the started app measures again',
   ),
-  open_stories: unmarked(
+  open_stories: m(
+    'story-loop',
+    ['fixer'],
+    regenerate,
+    'every story needs a passing acceptance test: fix the failing ones, add the missing ones',
+  ),
+  stories_refined_ratio: m(
     'story-loop',
     ['refiner'],
-    regenerate,
-    'finish every story still to do or in progress, or mark it blocked with the reason',
+    rerunAgents,
+    'refine every user story into development work',
   ),
   test_coverage: m(
     'qa',
-    ['coverage-analyst', 'test-planner'],
+    ['fixer'],
     rerunAgents,
-    'add tests for the least covered modules',
+    "add tests for the least covered files; Node's test runner measures again",
   ),
   e2e_flows_covered: m('qa', ['e2e-designer'], rerunAgents, 'add an end-to-end test for every UX flow'),
-  perf_budget_met: m(
+  test_pass_rate: m(
     'qa',
-    ['perf-analyst'],
+    ['fixer'],
     regenerate,
-    'optimise the slow path until every budget is met, then measure again',
+    'fix the code the failing tests point at (their names and messages are in the TestReport); the test runner measures again',
   ),
-  test_pass_rate: unmarked(
+  parse_errors: m(
     'qa',
-    [],
+    ['fixer'],
     regenerate,
-    'the failing tests are the acceptance runs of the story loop: fix the code there and run them again',
+    "fix the files that do not parse (the parser's messages are in the TestReport)",
   ),
   a11y_violations_critical: m(
     'aesthetic',
@@ -283,7 +279,7 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
     regenerate,
     'apply one button style, the type scale and the brand voice on every screen',
   ),
-  high_ui_issues: unmarked(
+  high_ui_issues: m(
     'aesthetic',
     ['ui-auditor'],
     regenerate,
@@ -301,7 +297,7 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
     rerunAgents,
     'index every required artifact type into its dossier section',
   ),
-  rollback_plan: unmarked(
+  rollback_plan: m(
     'release',
     ['deploy-planner'],
     regenerate,
@@ -319,7 +315,7 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
     rerunAgents,
     'add activation, per-feature and error events',
   ),
-  feedback_channels_count: unmarked(
+  feedback_channels_count: m(
     'beta',
     ['feedback-analyst'],
     rerunAgents,

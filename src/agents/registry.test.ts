@@ -3,7 +3,6 @@ import { IdeaMineError } from '../core/errors.ts';
 import { PHASE_NAMES } from '../core/phases.ts';
 import { FixStrategy, fixHintsFor, fixPlanFor, METRICS, parseRubric } from './fix-hints.ts';
 import { agentsForPhase, builtinAgents, getAgent, guardsFor, metricsFor } from './registry.ts';
-import { hintMentions } from './shared/defects.ts';
 
 const METRICS_BY_PHASE: Record<string, string[]> = {
   intake: ['ambiguity', 'blockers', 'feasibility'],
@@ -112,7 +111,10 @@ describe('fix hints', () => {
     for (const metric of Object.keys(METRICS)) {
       const hints = fixHintsFor(`${metric}_max`);
       expect(hints[0]?.startsWith(`fix:${metric}_max: `)).toBe(true);
-      for (const other of Object.keys(METRICS)) expect(hintMentions(hints, other)).toBe(other === metric);
+      const named = (hints[0]?.toLowerCase().match(/[a-z][a-z0-9_]*/g) ?? [])
+        .map((token) => token.replace(/_(max|min|required|range)$/, ''))
+        .filter((token) => Object.hasOwn(METRICS, token));
+      expect(new Set(named)).toEqual(new Set([metric]));
     }
   });
 });

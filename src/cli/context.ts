@@ -11,9 +11,17 @@ export interface CliContext {
   checkModel(options: ResolvedOptions): Promise<DoctorCheck>;
 }
 
-export function createCliContext(globalFlags: () => OptionFlags): CliContext {
+/** What an embedder may add to every command's runtime (the binary adds nothing). */
+export interface CliHooks {
+  runtime?: Pick<RuntimeOptions, 'modelDecorator'>;
+}
+
+export function createCliContext(globalFlags: () => OptionFlags, hooks: CliHooks = {}): CliContext {
   return {
-    options: (flags = {}) => resolveOptions({ flags: { ...globalFlags(), ...flags } }),
+    options: (flags = {}) => ({
+      ...resolveOptions({ flags: { ...globalFlags(), ...flags } }),
+      ...(hooks.runtime ?? {}),
+    }),
     logger: (options) => createLogger({ level: options.logLevel }),
     checkModel: async (options) => {
       try {

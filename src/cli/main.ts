@@ -7,10 +7,10 @@ import { registerInspectCommands } from './commands/inspect.ts';
 import { registerRunCommands } from './commands/run.ts';
 import { registerTasksCommand } from './commands/tasks.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
-import { createCliContext } from './context.ts';
+import { type CliHooks, createCliContext } from './context.ts';
 
 /** `ideamine`: argv → options → library calls. Errors become one line on stderr and a documented exit code. */
-export function buildProgram(): Command {
+export function buildProgram(hooks: CliHooks = {}): Command {
   const program = new Command('ideamine')
     .description(
       'Turns an idea into a release: 13 gated phases of agents, run durably, every decision recorded.',
@@ -34,7 +34,7 @@ export function buildProgram(): Command {
       ...(o.logLevel ? { logLevel: o.logLevel } : {}),
     };
   };
-  const cli = createCliContext(globalFlags);
+  const cli = createCliContext(globalFlags, hooks);
   registerRunCommands(program, cli);
   registerInspectCommands(program, cli);
   registerControlCommands(program, cli);
@@ -44,8 +44,9 @@ export function buildProgram(): Command {
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+/** Runs one command line. `hooks` are for embedding (tests inject a model decorator); the binary passes none. */
+export async function main(argv: string[], hooks: CliHooks = {}): Promise<number> {
+  const program = buildProgram(hooks);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
@@ -60,6 +61,3 @@ export async function main(argv: string[]): Promise<number> {
     return exitCodeFor(e.code);
   }
 }
-
-const code = await main(process.argv);
-process.exit(code);

@@ -42,6 +42,8 @@ export function toPhaseConfig(file: PhaseFile, sources: readonly string[]): Phas
     },
     rubrics: file.rubrics as PhaseSettings['rubrics'],
     allowlistedTools: [...file.allowlisted_tools],
+    measure: [...(file.measure ?? [])],
+    measuredMetrics: [...(file.measured_metrics ?? [])],
     heartbeatSeconds: file.heartbeat_seconds,
     stallThresholdHeartbeats: file.stall_threshold_heartbeats,
     refinery: {
@@ -79,6 +81,11 @@ export function crossFieldProblems(file: PhaseFile): { path: (string | number)[]
         message: `"${rubric}" is not a rubric of this phase`,
       });
     }
+  });
+  (file.measure ?? []).forEach((tool, index) => {
+    const id = tool.split('@')[0] ?? tool;
+    if (!file.allowlisted_tools.some((t) => (t.split('@')[0] ?? t) === id))
+      problems.push({ path: ['measure', index], message: `"${tool}" is not in allowlisted_tools` });
   });
   file.depends_on.forEach((dep, index) => {
     if (dep === file.phase)

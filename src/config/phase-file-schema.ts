@@ -63,6 +63,10 @@ const phaseFileShape = {
   budgets,
   rubrics,
   allowlisted_tools: z.array(ToolIdSchema),
+  /** Tools the phase runs on the run's workspace after its agents, every gate attempt (each must be allowlisted). */
+  measure: z.array(ToolIdSchema).optional(),
+  /** Rubric metrics taken only from a tool report; an agent-written figure for them is refused. */
+  measured_metrics: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/, 'expected a metric name')).optional(),
   heartbeat_seconds: positive,
   stall_threshold_heartbeats: positive,
   refinery,

@@ -32,6 +32,10 @@ export const ErrorCode = {
   modelError: 'MODEL_ERROR',
   gateFailed: 'GATE_FAILED',
   notImplemented: 'NOT_IMPLEMENTED',
+  toolRefused: 'TOOL_REFUSED',
+  toolNotFound: 'TOOL_NOT_FOUND',
+  toolFailed: 'TOOL_FAILED',
+  diskFull: 'DISK_FULL',
   internal: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -17,5 +17,14 @@ export const PHASE_NAMES = [
 export type BuiltinPhaseName = (typeof PHASE_NAMES)[number];
 
 /** The six stages of a PhaseCoordinator, each a durable step. */
-export const PHASE_STAGES = ['plan', 'dispatch', 'guard', 'heal', 'clarify', 'handoff'] as const;
+export const PHASE_STAGES = [
+  'plan',
+  'dispatch',
+  'apply',
+  'measure',
+  'guard',
+  'heal',
+  'clarify',
+  'handoff',
+] as const;
 export type PhaseStage = (typeof PHASE_STAGES)[number];

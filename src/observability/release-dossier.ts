@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { WorkspaceInfo } from '../core/workbench.ts';
 import type { Database } from '../storage/database.ts';
 import { getPhases, getRun, listArtifacts, saveDossier } from '../storage/run-store.ts';
 import { readLedger, verifyLedger } from './ledger.ts';
@@ -17,7 +18,35 @@ export interface DossierFiles {
   html: string;
 }
 
-export async function compileDossier(db: Database, runId: string): Promise<Record<string, unknown>> {
+/** What the dossier says about the code: where it is, at which commit, and what the tools measured on it. */
+export interface DossierExtras {
+  workspace?: WorkspaceInfo | null;
+}
+
+/** The latest tool report of each type, with the tool@version and commit that produced it. */
+function toolReports(artifacts: Awaited<ReturnType<typeof listArtifacts>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const a of artifacts) {
+    if (a.provenance['source'] !== 'tool') continue;
+    out[a.type] = {
+      artifactId: a.id,
+      phase: a.phase,
+      gateAttempt: a.provenance['gateAttempt'],
+      tool: a.provenance['tool'],
+      commit: a.provenance['commit'],
+      sandbox: a.provenance['sandbox'],
+      durationMs: a.provenance['durationMs'],
+      report: a.content,
+    };
+  }
+  return out;
+}
+
+export async function compileDossier(
+  db: Database,
+  runId: string,
+  extras: DossierExtras = {},
+): Promise<Record<string, unknown>> {
   const run = await getRun(db, runId);
   if (!run) throw new Error(`no run ${runId}`);
   const [phases, artifacts, ledger, verification, packs, assumptions] = await Promise.all([
@@ -35,6 +64,16 @@ export async function compileDossier(db: Database, runId: string): Promise<Recor
     ),
   ]);
   const gates = ledger.filter((e) => e.type === 'gate').map((e) => e.data);
+  // Phases in pipeline order (the plan's order), not in the order they happened to be stored.
+  const planOrder = ((run.plan as { phases?: Array<{ phase: string }> } | null)?.phases ?? []).map(
+    (p) => p.phase,
+  );
+  const rank = (phase: string) => {
+    const i = planOrder.indexOf(phase);
+    return i < 0 ? planOrder.length : i;
+  };
+  const ordered = [...phases].sort((a, b) => rank(a.phase) - rank(b.phase));
+  const workspace = extras.workspace ?? null;
   const models = [
     ...new Set(artifacts.map((a) => String(a.provenance['model'] ?? a.provenance['source'] ?? 'unknown'))),
   ].sort();
@@ -51,7 +90,16 @@ export async function compileDossier(db: Database, runId: string): Promise<Recor
       completedAt: run.completedAt,
     },
     models,
-    phases: phases.map((p) => ({
+    workspace: workspace
+      ? {
+          path: workspace.path,
+          commit: workspace.head,
+          files: workspace.files,
+          commits: workspace.log,
+        }
+      : null,
+    reports: toolReports(artifacts),
+    phases: ordered.map((p) => ({
       phase: p.phase,
       status: p.status,
       gateAttempts: p.gateAttempts,
@@ -77,8 +125,13 @@ export async function compileDossier(db: Database, runId: string): Promise<Recor
 }
 
 /** Compiles, stores (release_dossiers) and writes `<dir>/dossier.json` and `<dir>/dossier.html`. */
-export async function writeDossier(db: Database, runId: string, dir: string): Promise<DossierFiles> {
-  const dossier = await compileDossier(db, runId);
+export async function writeDossier(
+  db: Database,
+  runId: string,
+  dir: string,
+  extras: DossierExtras = {},
+): Promise<DossierFiles> {
+  const dossier = await compileDossier(db, runId, extras);
   await saveDossier(db, runId, DOSSIER_VERSION, dossier);
   mkdirSync(dir, { recursive: true });
   const files = { json: join(dir, 'dossier.json'), html: join(dir, 'dossier.html') };
@@ -91,6 +144,46 @@ function esc(value: unknown): string {
   return String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+function renderCode(ws: Record<string, unknown> | null): string {
+  if (!ws) return '<p>No workspace: this run wrote no code.</p>';
+  const files = (ws['files'] as Array<{ path: string; bytes: number }>) ?? [];
+  const commits = (ws['commits'] as Array<{ sha: string; subject: string }>) ?? [];
+  return `<p class="meta">Repository <code>${esc(ws['path'])}</code> at commit <code>${esc(ws['commit'] ?? 'none')}</code></p>
+<details><summary>${files.length} files</summary><pre>${files.map((f) => `${esc(f.path)}  ${esc(f.bytes)} B`).join('\n')}</pre></details>
+<details><summary>${commits.length} commits</summary><pre>${commits.map((c) => `${esc(c.sha.slice(0, 12))} ${esc(c.subject)}`).join('\n')}</pre></details>`;
+}
+
+function pct(x: unknown): string {
+  return typeof x === 'number' ? `${(x * 100).toFixed(2)}%` : '—';
+}
+
+function renderReports(reports: Record<string, Record<string, unknown>>): string {
+  const rows: string[] = [];
+  const tests = reports['TestReport'];
+  if (tests) {
+    const r = tests['report'] as Record<string, unknown>;
+    rows.push(
+      `<tr><td>Test suite</td><td>${esc(tests['tool'])}</td><td>${esc(r['passed'])} passed, ${esc(r['failed'])} failed, ${esc(r['skipped'])} skipped, ${esc(r['todo'])} todo of ${esc(r['total'])}</td><td><code>${esc(String(tests['commit'] ?? '').slice(0, 12))}</code></td></tr>`,
+    );
+  }
+  const coverage = reports['MeasuredCoverage'];
+  if (coverage) {
+    const r = coverage['report'] as Record<string, unknown>;
+    rows.push(
+      `<tr><td>Coverage</td><td>${esc(coverage['tool'])}</td><td>lines ${pct(r['lines'])}, branches ${pct(r['branches'])}, functions ${pct(r['functions'])}</td><td><code>${esc(String(coverage['commit'] ?? '').slice(0, 12))}</code></td></tr>`,
+    );
+  }
+  const acceptance = reports['AcceptanceRun'];
+  if (acceptance) {
+    const r = acceptance['report'] as Record<string, unknown>;
+    rows.push(
+      `<tr><td>Acceptance (app started, over HTTP)</td><td>${esc(acceptance['tool'])}</td><td>${esc(r['passed'])} passed, ${esc(r['failed'])} failed of ${esc(r['total'])}${r['baseUrl'] ? ` against ${esc(r['baseUrl'])}` : ''}</td><td><code>${esc(String(acceptance['commit'] ?? '').slice(0, 12))}</code></td></tr>`,
+    );
+  }
+  if (rows.length === 0) return '<p>No tool measured anything in this run.</p>';
+  return `<table><thead><tr><th>Report</th><th>Tool</th><th>Result</th><th>Commit</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
 export function renderDossierHtml(d: Record<string, unknown>): string {
   const run = d['run'] as Record<string, unknown>;
   const idea = run['idea'] as Record<string, unknown>;
@@ -98,6 +191,8 @@ export function renderDossierHtml(d: Record<string, unknown>): string {
   const artifacts = d['artifacts'] as Array<Record<string, unknown>>;
   const assumptions = d['assumptions'] as Array<Record<string, unknown>>;
   const ledger = d['ledger'] as Record<string, unknown>;
+  const codeSection = renderCode(d['workspace'] as Record<string, unknown> | null);
+  const testSection = renderReports((d['reports'] ?? {}) as Record<string, Record<string, unknown>>);
   const phaseRows = phases
     .map((p) => {
       const gates = p['gates'] as Array<Record<string, unknown>>;
@@ -130,8 +225,12 @@ details{margin:.3rem 0}summary{cursor:pointer}small{color:#667}.meta{color:#556}
 <h1>${esc(idea['title'])}</h1>
 <p class="meta">${esc(idea['description'])}</p>
 <p class="meta">Run <code>${esc(run['id'])}</code> · status <b>${esc(run['status'])}</b> · plan <code>${esc(String(run['planHash']).slice(0, 12))}</code> · models: ${esc((d['models'] as string[]).join(', '))} · ledger ${esc(ledger['entries'])} entries, chain ${ledger['verified'] ? 'verified' : '<b>NOT verified</b>'}</p>
+<h2>Code</h2>
+${codeSection}
+<h2>Tests, measured</h2>
+${testSection}
 <h2>Phases and gates</h2>
-<table><thead><tr><th>Phase</th><th>Status</th><th>Gate attempts</th><th>Score</th><th>Failure reasons (fixed by later attempts)</th></tr></thead><tbody>
+<table><thead><tr><th>Phase</th><th>Status</th><th>Gate attempts</th><th>Score</th><th>Gate failure reasons</th></tr></thead><tbody>
 ${phaseRows}
 </tbody></table>
 <h2>Assumptions</h2>

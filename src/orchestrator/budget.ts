@@ -164,6 +164,44 @@ export class BudgetAccount {
     };
   }
 
+  /**
+   * Tools are refused once the phase or the run has used its `toolsMinutes` (a missing budget is
+   * unlimited). A tool's run is not cut short by the budget: its own time limit bounds it, and the
+   * minutes it used are booked afterwards with `spendToolMinutes`.
+   */
+  async ensureToolMinutes(tool: string): Promise<void> {
+    for (const scope of ['phase', 'run'] as const) {
+      const { usage, budgets } = await this.#usage(scope);
+      const budget = (budgets as Record<string, number>)['toolsMinutes'];
+      const used = (usage as Record<string, number>)['toolsMinutes'] ?? 0;
+      if (budget !== undefined && used >= budget)
+        throw new IdeaMineError(
+          ErrorCode.budgetExceeded,
+          `${scope} tools_minutes budget exhausted in ${this.#phase}: ${used.toFixed(2)} of ${budget} minutes used; ${tool} not run`,
+          { errorClass: ErrorClass.budget, details: { scope, phase: this.#phase, tool } },
+        );
+    }
+  }
+
+  /** Books the minutes a tool ran against the phase and the run. */
+  async spendToolMinutes(minutes: number, tx?: Queryable): Promise<void> {
+    const add = `jsonb_set(coalesce(usage, '{}'::jsonb), '{toolsMinutes}',
+      to_jsonb(coalesce((usage ->> 'toolsMinutes')::float8, 0) + $3))`;
+    const run = async (q: Queryable) => {
+      await q.query(`update phases set usage = ${add} where run_id = $1 and phase_id = $2`, [
+        this.#runId,
+        this.#phase,
+        minutes,
+      ]);
+      await q.query(`update runs set usage = ${add} where id = $1 and $2::text is not null`, [
+        this.#runId,
+        this.#phase,
+        minutes,
+      ]);
+    };
+    await (tx ? run(tx) : this.#db.transaction(run));
+  }
+
   async #usage(scope: 'phase' | 'run'): Promise<{ usage: unknown; budgets: unknown }> {
     const rows =
       scope === 'phase'

@@ -30,6 +30,8 @@ export interface DispatchRequest {
   /** Agents to run this attempt; the others carry their previous attempt's artifact forward. */
   rerun: ReadonlySet<string>;
   previous: readonly ArtifactRecord[];
+  /** Extra inputs every task of this dispatch sees (a fixer's failing test reports and workspace files). */
+  context?: readonly ArtifactView[];
   /** Run these tasks with an unsticker strategy from the start (heal uses self-execution). */
   unstick?: { strategy: string; rung: number; reason: string };
   /** Returns 'pause' or 'cancel' when the coordinator should stop waiting. */
@@ -57,7 +59,7 @@ export async function dispatchPhase(deps: DispatchDeps, req: DispatchRequest): P
   const taskIds: string[] = [];
   const total = req.plan.agents.length;
   for (const wave of req.waves) {
-    const views = artifacts.map(toView);
+    const views = [...(req.context ?? []), ...artifacts.map(toView)];
     const running: Array<{ agent: AgentAssignment; taskId: string }> = [];
     for (const agent of wave) {
       if (!req.rerun.has(agent.id)) {

@@ -56,4 +56,50 @@ describe('gatekeeper', () => {
       evaluateGate({ ...base, rubrics, metrics, waivers: [expired], waiversAllowed: ['coverage_min'] }).pass,
     ).toBe(false);
   });
+
+  describe('measured metrics', () => {
+    const qa = { ...base, phase: 'qa', rubrics: { test_coverage_min: 0.8 } };
+    const measured = ['test_coverage'];
+
+    it('refuses an agent-written coverage figure, even one that clears the threshold', () => {
+      const r = evaluateGate({
+        ...qa,
+        metrics: { test_coverage: 0.95 },
+        evidence: {
+          measured,
+          origins: { test_coverage: { source: 'agent', by: 'guard qa over qa.coverage-analyst output' } },
+        },
+      });
+      expect(r.pass).toBe(false);
+      expect(r.reasons).toEqual([
+        'test_coverage_min refused: "test_coverage" = 0.95 came from guard qa over qa.coverage-analyst output, not a tool; a measured metric is taken only from a tool report',
+      ]);
+      expect(r.rubricResults[0]).toMatchObject({ pass: false, actual: null });
+    });
+
+    it('refuses a figure of unknown origin and fails closed when no tool reported it', () => {
+      const unknown = evaluateGate({ ...qa, metrics: { test_coverage: 0.9 }, evidence: { measured } });
+      expect(unknown.reasons[0]).toMatch(/came from an unknown source, not a tool/);
+      const missing = evaluateGate({ ...qa, metrics: {}, evidence: { measured } });
+      expect(missing.reasons).toEqual(['test_coverage_min not measured: no tool reported "test_coverage"']);
+    });
+
+    it("accepts the tool's figure, and a failure carries the tool's evidence", () => {
+      const origins = {
+        test_coverage: { source: 'tool' as const, by: 'test-runner@24.21.0', detail: 'lines 91.00%' },
+      };
+      expect(
+        evaluateGate({ ...qa, metrics: { test_coverage: 0.91 }, evidence: { measured, origins } }).pass,
+      ).toBe(true);
+      const low = evaluateGate({
+        ...qa,
+        metrics: { test_coverage: 0.5 },
+        evidence: {
+          measured,
+          origins: { test_coverage: { ...origins.test_coverage, detail: 'lines 50.00%' } },
+        },
+      });
+      expect(low.reasons).toEqual(['test_coverage_min not met: 0.5 < 0.8 (lines 50.00%)']);
+    });
+  });
 });

@@ -3,12 +3,28 @@ import { parseRubricName, type RubricResult, type RubricThreshold } from '../cor
 
 /**
  * The gate: rubric thresholds evaluated by code over measured evidence. A model never decides a gate.
- * A rubric whose metric nobody measured fails (fail closed). A failed rubric is waived only when the
- * phase's policy lists it in `waivers_allowed` and an active, unexpired waiver names it, with an owner
- * and a compensating control.
+ * A rubric whose metric nobody measured fails (fail closed). A metric the phase marks as measured is
+ * accepted only from a tool report: a figure for it that came from anywhere else (an agent's output,
+ * read by a guard) is refused with the reason, and the rubric fails. A failed rubric is waived only
+ * when the phase's policy lists it in `waivers_allowed` and an active, unexpired waiver names it, with
+ * an owner and a compensating control.
  */
 
 export type Metrics = Readonly<Record<string, number | boolean>>;
+
+/** Where a metric's value came from; see measured-metrics.ts. */
+export interface MetricOrigin {
+  source: 'tool' | 'agent';
+  by: string;
+  detail?: string;
+}
+
+export interface EvidenceRules {
+  /** Metrics that only a tool may report. */
+  measured?: readonly string[];
+  /** The origin of each metric in `metrics`. */
+  origins?: Readonly<Record<string, MetricOrigin>>;
+}
 
 export interface GateWaiver {
   id: string;
@@ -26,20 +42,54 @@ export interface GateInput {
   waiversAllowed: readonly string[];
   waivers?: readonly GateWaiver[];
   now: Date;
+  evidence?: EvidenceRules;
 }
 
 export function evaluateRubric(
   rubric: string,
   threshold: RubricThreshold,
   metrics: Metrics,
+  evidence: EvidenceRules = {},
+): RubricResult & { reason?: string } {
+  const result = judgeRubric(rubric, threshold, metrics, evidence);
+  const detail = evidence.origins?.[result.metric]?.detail;
+  // A failure carries the tool's evidence (failing tests, parse errors) so the reason is actionable.
+  return !result.pass && result.reason && detail && result.actual !== null
+    ? { ...result, reason: `${result.reason} (${detail})` }
+    : result;
+}
+
+function judgeRubric(
+  rubric: string,
+  threshold: RubricThreshold,
+  metrics: Metrics,
+  evidence: EvidenceRules,
 ): RubricResult & { reason?: string } {
   const parsed = parseRubricName(rubric);
   const metric = parsed?.metric ?? rubric;
-  const actual = Object.hasOwn(metrics, metric) ? (metrics[metric] as number | boolean) : null;
+  const reported = Object.hasOwn(metrics, metric) ? (metrics[metric] as number | boolean) : null;
+  const origin = evidence.origins?.[metric];
+  if (parsed && reported !== null && evidence.measured?.includes(metric) && origin?.source !== 'tool') {
+    return {
+      rubric,
+      metric,
+      threshold,
+      actual: null,
+      pass: false,
+      reason: `${rubric} refused: "${metric}" = ${reported} came from ${origin?.by ?? 'an unknown source'}, not a tool; a measured metric is taken only from a tool report`,
+    };
+  }
+  const actual = reported;
   const base = { rubric, metric, threshold, actual };
   if (!parsed) return { ...base, pass: false, reason: `${rubric}: not a valid rubric name` };
   if (actual === null)
-    return { ...base, pass: false, reason: `${rubric} not measured: no guard reported "${metric}"` };
+    return {
+      ...base,
+      pass: false,
+      reason: evidence.measured?.includes(metric)
+        ? `${rubric} not measured: no tool reported "${metric}"`
+        : `${rubric} not measured: no guard reported "${metric}"`,
+    };
   switch (parsed.kind) {
     case 'max': {
       const pass = typeof actual === 'number' && typeof threshold === 'number' && actual <= threshold;
@@ -75,7 +125,7 @@ export function evaluateGate(input: GateInput): GateResult {
   const waiversApplied: string[] = [];
   for (const rubric of Object.keys(input.rubrics).sort()) {
     const threshold = input.rubrics[rubric] as RubricThreshold;
-    const { reason, ...result } = evaluateRubric(rubric, threshold, input.metrics);
+    const { reason, ...result } = evaluateRubric(rubric, threshold, input.metrics, input.evidence);
     if (!result.pass) {
       const waiver = input.waiversAllowed.includes(rubric)
         ? input.waivers?.find(

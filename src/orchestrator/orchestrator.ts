@@ -38,8 +38,11 @@ export interface OrchestratorDeps extends CoordinatorDeps {
   owner: string;
   leaseMs?: number;
   logger?: Logger;
-  /** Called once when a run succeeds, inside the driving process (e.g. to write the dossier). */
-  onSucceeded?: (runId: string) => Promise<void>;
+  /**
+   * Called when a run has succeeded or failed, after its final status is stored, inside the driving
+   * process (to write the dossier). A crash before it ran loses nothing: `ideamine dossier` rewrites it.
+   */
+  onSettled?: (runId: string, outcome: 'succeeded' | 'failed') => Promise<void>;
 }
 
 const DONE = new Set(['passed', 'skipped']);
@@ -311,12 +314,11 @@ export class Orchestrator {
     const durationMs = run.startedAt ? Date.now() - run.startedAt.getTime() : 0;
     const usage = {
       tokens: Math.round(run.usage['tokens'] ?? 0),
-      toolsMinutes: 0,
+      toolsMinutes: Math.round((run.usage['toolsMinutes'] ?? 0) * 1_000) / 1_000,
       gpuHours: 0,
       usd: run.usage['usd'] ?? 0,
     };
     if (outcome === 'succeeded') {
-      await this.#deps.onSucceeded?.(runId);
       const passed = (await getPhases(db, runId))
         .filter((p) => p.status === 'passed')
         .sort((a, b) => (a.completedAt?.getTime() ?? 0) - (b.completedAt?.getTime() ?? 0));
@@ -332,6 +334,7 @@ export class Orchestrator {
           tx,
         );
       });
+      await this.#deps.onSettled?.(runId, 'succeeded');
     } else if (outcome === 'failed') {
       const failed = (await getPhases(db, runId)).find((p) => p.status === 'failed');
       const error = {
@@ -351,6 +354,7 @@ export class Orchestrator {
           tx,
         );
       });
+      await this.#deps.onSettled?.(runId, 'failed');
     } else if (outcome === 'paused') {
       await updateRun(db, runId, { status: 'paused' });
     } else {

@@ -1,7 +1,9 @@
 import type { ArtifactView } from '../core/agent.ts';
+import { ErrorCode, IdeaMineError } from '../core/errors.ts';
 import { hashOf } from '../core/ids.ts';
 import type { GateResult } from '../core/schemas/gate-result.ts';
 import type { PhasePlan } from '../core/schemas/phase-plan.ts';
+import type { Workbench } from '../core/workbench.ts';
 import type { StepRunner } from '../engine/steps.ts';
 import type { Model } from '../llm/model.ts';
 import { appendLedger } from '../observability/ledger.ts';
@@ -23,10 +25,12 @@ import { BudgetAccount } from './budget.ts';
 import type { AgentCatalog, GuardOutput } from './catalog.ts';
 import { dispatchFailure, dispatchPhase, type Interruption } from './dispatch.ts';
 import { emit } from './events.ts';
-import { evaluateGate, type Metrics } from './gatekeeper.ts';
+import { evaluateGate, type MetricOrigin, type Metrics } from './gatekeeper.ts';
+import { isToolReport, measuredMetrics } from './measured-metrics.ts';
 import { planWaves, rerunClosure } from './phase-waves.ts';
 import { type ClarifyResult, clarify } from './qav/clarify.ts';
 import { compensatePhase, registerCompensation } from './sagas.ts';
+import { applyCode, measureWorkspace } from './workspace-stages.ts';
 
 /**
  * Runs one phase: Plan → Dispatch → Guard → Heal → Clarify → Handoff, each a durable step, inside a
@@ -45,6 +49,8 @@ export interface CoordinatorDeps {
   model: Model;
   pollMs?: { min: number; max: number };
   now?: () => Date;
+  /** The run's code workspace and tools; phases that write code or measure need it. */
+  workbench?: Workbench;
 }
 
 interface AttemptState {
@@ -136,6 +142,7 @@ export class PhaseCoordinator {
       attempt > 1
         ? rerunClosure(this.#plan, state.rerunAgents, catalog)
         : new Set(this.#plan.agents.map((a) => a.id));
+    const context = attempt > 1 ? await this.#fixContext(previous) : [];
     let interrupted: Interruption | undefined;
     const dispatched = await steps
       .step(
@@ -154,6 +161,7 @@ export class PhaseCoordinator {
               hints: state.hints,
               rerun,
               previous,
+              context,
               interrupted: () => this.#signal(),
               onProgress: (done, total) => this.#progress(attempt, 'dispatch', done, total),
             },
@@ -183,15 +191,12 @@ export class PhaseCoordinator {
         throw error;
       });
     if (!dispatched) return this.#interrupt(interrupted ?? 'pause', attempt);
-    const guarded = await steps.step('guard', async () => {
-      await this.#stage(attempt, 'guard', 60);
-      return this.#guard(await this.#attemptArtifacts(attempt));
-    });
     const healed = await steps.step('heal', async () => {
-      await this.#stage(attempt, 'heal', 70);
-      if (dispatched.failed.length === 0) return { retried: [] as string[], reports: guarded };
+      await this.#stage(attempt, 'heal', 55);
+      if (dispatched.failed.length === 0) return { retried: [] as string[] };
       // Heal: an agent whose task failed all its attempts is a blocking doer; the orchestrator's
-      // generalist completes its task (self-execution, marked in provenance) and the guards measure again.
+      // generalist completes its task (self-execution, marked in provenance). The gate then asks for
+      // a waiver: work the doer could not do never passes a gate by itself.
       const retry = new Set(dispatched.failed.map((f) => f.agentId));
       await db.transaction((tx) =>
         appendLedger(tx, {
@@ -230,13 +235,36 @@ export class PhaseCoordinator {
           ],
           rerun: retry,
           previous: [],
+          context,
           unstick: { strategy: 'self-execution', rung: 5, reason: 'the doer failed all its attempts' },
           interrupted: () => this.#signal(),
           onProgress: async () => {},
         },
       );
       if (outcome.failed.length > 0) throw dispatchFailure(outcome.failed);
-      return { retried: [...retry], reports: this.#guard(await this.#attemptArtifacts(attempt)) };
+      return { retried: [...retry] };
+    });
+    await steps.step('apply', async () => {
+      await this.#stage(attempt, 'apply', 60);
+      const workbench = this.#workbench();
+      if (!workbench) return [];
+      const own = (await this.#attemptArtifacts(attempt)).filter((a) => a.phase === this.phase);
+      return applyCode(this.#stageContext(workbench, attempt), this.#inAgentOrder(own));
+    });
+    await steps.step('measure', async () => {
+      await this.#stage(attempt, 'measure', 63);
+      if (this.#plan.measure.length === 0) return [];
+      const workbench = this.#workbench();
+      if (!workbench)
+        throw new IdeaMineError(
+          ErrorCode.invalidConfig,
+          `${this.phase} measures with ${this.#plan.measure.join(', ')} but this runtime has no workspace`,
+        );
+      return (await measureWorkspace(this.#stageContext(workbench, attempt), this.#plan)).map((a) => a.id);
+    });
+    const guarded = await steps.step('guard', async () => {
+      await this.#stage(attempt, 'guard', 67);
+      return this.#guard(await this.#attemptArtifacts(attempt));
     });
     const artifacts = await this.#attemptArtifacts(attempt);
     const clarified = await steps.step(
@@ -264,7 +292,7 @@ export class PhaseCoordinator {
         await this.#stage(attempt, 'handoff', 90);
         return undefined;
       },
-      (tx) => this.#handoff(tx, attempt, artifacts, healed.reports, clarified, healed.retried),
+      (tx) => this.#handoff(tx, attempt, artifacts, guarded, clarified, healed.retried),
     );
   }
 
@@ -276,6 +304,49 @@ export class PhaseCoordinator {
       ...upstream,
       ...all.filter((a) => a.phase === this.phase && Number(a.provenance['gateAttempt']) === attempt),
     ]);
+  }
+
+  #workbench(): Workbench | undefined {
+    return this.#deps.workbench;
+  }
+
+  #stageContext(workbench: Workbench, attempt: number) {
+    return { db: this.#deps.db, workbench, runId: this.#runId, phase: this.phase, attempt };
+  }
+
+  /** Code is committed in the phase's agent order, so a later agent's patch lands on an earlier one's tree. */
+  #inAgentOrder(artifacts: readonly ArtifactRecord[]): ArtifactRecord[] {
+    const order = new Map(this.#plan.agents.map((a, i) => [a.id, i]));
+    return [...artifacts].sort(
+      (a, b) => (order.get(a.name) ?? order.size) - (order.get(b.name) ?? order.size),
+    );
+  }
+
+  /**
+   * What a fixer needs on a later gate attempt: the previous attempt's tool reports (the real failing
+   * tests and their messages) and the workspace's files as committed.
+   */
+  async #fixContext(previous: readonly ArtifactRecord[]): Promise<ArtifactView[]> {
+    const workbench = this.#workbench();
+    if (!workbench || this.#plan.measure.length === 0) return [];
+    const reports = previous.filter(isToolReport).map((a) => ({
+      id: a.id,
+      type: a.type,
+      name: a.name,
+      phase: a.phase,
+      content: a.content,
+    }));
+    const snapshot = await workbench.snapshot(this.#runId);
+    return [
+      ...reports,
+      {
+        id: `workspace@${snapshot.commit ?? 'empty'}`,
+        type: 'WorkspaceSnapshot',
+        name: 'workspace',
+        phase: this.phase,
+        content: snapshot,
+      },
+    ];
   }
 
   #guard(artifacts: readonly ArtifactRecord[]): GuardOutput[] {
@@ -334,7 +405,31 @@ export class PhaseCoordinator {
   ): Promise<GateResult> {
     const { db } = this.#deps;
     const metrics: Record<string, number | boolean> = {};
-    for (const r of reports) Object.assign(metrics, r.metrics);
+    const origins: Record<string, MetricOrigin> = {};
+    for (const r of reports) {
+      Object.assign(metrics, r.metrics);
+      for (const m of Object.keys(r.metrics)) origins[m] = { source: 'agent', by: `guard ${r.guardId}` };
+    }
+    // Tool reports of this attempt: their figures replace whatever a guard derived from agent output.
+    const stories = latestArtifacts(artifacts.filter((a) => a.type === 'UserStories')).at(-1)?.content;
+    for (const [metric, measured] of Object.entries(
+      measuredMetrics(
+        artifacts.filter((a) => a.phase === this.phase && isToolReport(a)),
+        stories,
+      ),
+    )) {
+      const { value, ...origin } = measured;
+      metrics[metric] = value;
+      origins[metric] = origin;
+    }
+    if (healed.length > 0) {
+      metrics['self_executed'] = healed.length;
+      origins['self_executed'] = {
+        source: 'agent',
+        by: GENERALIST,
+        detail: `completed by the orchestrator's generalist after the doer failed: ${healed.join(', ')}; accepting it needs a waiver`,
+      };
+    }
     Object.assign(metrics, {
       fission_coverage: qav.coverage,
       grounded_coverage: qav.groundedCoverage,
@@ -371,15 +466,18 @@ export class PhaseCoordinator {
       ...this.#plan.rubrics,
       fission_coverage_min: this.#plan.refinery.fissionMinCoverage,
       fusion_consensus_min: this.#plan.refinery.fusionMinConsensus,
+      // Self-execution never passes a gate by itself: the rubric fails unless a waiver covers it.
+      ...(healed.length > 0 ? { self_executed_max: 0 } : {}),
     };
     const gate = evaluateGate({
       phase: this.phase,
       attempt,
       rubrics,
       metrics: metrics as Metrics,
-      waiversAllowed: this.#plan.waiversAllowed,
+      waiversAllowed: [...this.#plan.waiversAllowed, ...(healed.length > 0 ? ['self_executed_max'] : [])],
       waivers: await activeWaivers(tx, this.#runId, this.phase),
       now: this.#deps.now?.() ?? new Date(),
+      evidence: { measured: this.#plan.measuredMetrics, origins },
     });
     const hints = gate.pass
       ? []

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/observability/ledger.ts';
 import { getPhases, listArtifacts } from '../../src/storage/run-store.ts';
 import { expectValidEvents } from '../support/events.ts';
+import { faultyModel, unresolvedContradictions } from '../support/faulty-model.ts';
 import { type Harness, openHarness, TODO_IDEA } from '../support/run-harness.ts';
 
 /**
@@ -92,13 +93,18 @@ describe('acceptance: a full run of "A shared todo app for small teams"', () => 
 
 describe('acceptance: gates and configuration', () => {
   it('criterion 4: a failing guard blocks the gate with its reason; the loop fixes it on a later attempt', async () => {
-    const h = await openHarness();
+    // A transient fault: the red team's first answer has two unresolved contradictions.
+    const h = await openHarness({
+      modelDecorator: (m) => faultyModel(m, [unresolvedContradictions('first')]),
+    });
     try {
       const { runId, outcome } = await h.run({
-        title: 'Defective critique',
-        description: 'A shared todo app for small teams [defect:contradictions]',
+        title: 'Critique with a faulty first draft',
+        description: 'A shared todo app for small teams',
       });
       expect(outcome).toBe('succeeded');
+      const critique = (await getPhases(h.rt.db, runId)).find((p) => p.phase === 'critique');
+      expect(critique).toMatchObject({ status: 'passed', gateAttempts: 2 });
       const failed = (await h.events(runId)).filter(
         (e) => e.type === 'phase.gate.failed' && e.phase === 'critique',
       );
@@ -109,17 +115,27 @@ describe('acceptance: gates and configuration', () => {
         [runId],
       );
       expect(ledger.some((l) => l.data['decision'] === 'auto-fix')).toBe(true);
+      // The loop re-ran the red team: its second answer (not faulty) is the one that passed.
+      const redTeamAttempts = (await h.events(runId))
+        .filter(
+          (e) =>
+            e.type === 'phase.agent.complete' && String(e.payload['agentId']).startsWith('critique.red-team'),
+        )
+        .map((e) => e.payload['attempt']);
+      expect(redTeamAttempts).toContain(1);
+      expect(redTeamAttempts.some((a) => Number(a) > 1)).toBe(true);
     } finally {
       await h.close();
     }
   }, 180_000);
 
   it('a gate that keeps failing exhausts its attempts and the phase fails with the escalation recorded', async () => {
-    const h = await openHarness();
+    // A persistent fault: every answer of the red team has two unresolved contradictions.
+    const h = await openHarness({ modelDecorator: (m) => faultyModel(m, [unresolvedContradictions('all')]) });
     try {
       const { runId, outcome } = await h.run({
         title: 'Hopeless critique',
-        description: 'A shared todo app for small teams [defect-persistent:contradictions]',
+        description: 'A shared todo app for small teams',
       });
       expect(outcome).toBe('failed');
       const phases = await getPhases(h.rt.db, runId);

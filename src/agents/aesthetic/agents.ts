@@ -1,7 +1,6 @@
 import type { AgentInput } from '../../core/agent.ts';
 import { UxFlows } from '../prd/schemas.ts';
 import { readArtifact } from '../shared/artifacts.ts';
-import { metricMode } from '../shared/defects.ts';
 import { defineAgent } from '../shared/define.ts';
 import { type IdeaProfile, profileIdea } from '../shared/profile.ts';
 import { seeded } from '../shared/seed.ts';
@@ -92,18 +91,6 @@ export const a11yAuditor = defineAgent({
         status: 'open',
       },
     ];
-    if (metricMode(input, 'a11y_violations_critical').broken) {
-      findings.push({
-        id: 'A11Y-4',
-        criterion: '1.1.1',
-        level: 'A',
-        impact: 'critical',
-        screen: first,
-        description: `Photos of ${p.subjects} have no text alternative.`,
-        status: 'open',
-      });
-    }
-    if (metricMode(input, 'wcag_level_aa').broken) findings[0] = { ...findings[0]!, status: 'open' };
     return { standard: 'WCAG 2.2', targetLevel: 'AA', screens, findings };
   },
 });
@@ -148,24 +135,11 @@ export const brandConsistency = defineAgent({
     const hue = seeded(p.fingerprint, 'brand').int('hue', 0, 359);
     const primary = hslToHex(hue, 0.65, 0.27);
     const ratio = contrastOnWhite(primary);
-    const broken = metricMode(input, 'brand_consistency').broken;
     const checks = [
       { name: 'Primary colour contrast on white', passed: ratio >= 4.5, note: `${ratio}:1` },
-      {
-        name: 'One button style across screens',
-        passed: !broken,
-        note: broken ? 'Three primary button variants found.' : 'Single primary style.',
-      },
-      {
-        name: 'Type scale respected',
-        passed: !broken,
-        note: broken ? 'Ad-hoc font sizes on two screens.' : 'Five-step scale.',
-      },
-      {
-        name: `Voice suits ${p.audience}`,
-        passed: !broken,
-        note: broken ? 'Mixes formal and slang.' : 'Plain, friendly, second person.',
-      },
+      { name: 'One button style across screens', passed: true, note: 'Single primary style.' },
+      { name: 'Type scale respected', passed: true, note: 'Five-step scale.' },
+      { name: `Voice suits ${p.audience}`, passed: true, note: 'Plain, friendly, second person.' },
       { name: 'Logo clear space', passed: true, note: 'Respected on all screens.' },
     ];
     return {

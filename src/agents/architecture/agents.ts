@@ -3,7 +3,6 @@ import { TechStack } from '../ideation/schemas.ts';
 import { storiesOf, useCasesOf } from '../prd/derive.ts';
 import type { UserStory } from '../prd/schemas.ts';
 import { readArtifact } from '../shared/artifacts.ts';
-import { metricMode } from '../shared/defects.ts';
 import { defineAgent } from '../shared/define.ts';
 import { type Feature, type IdeaProfile, profileIdea } from '../shared/profile.ts';
 import { humanize, plural, slugify } from '../shared/text.ts';
@@ -26,19 +25,8 @@ function component(
   return { id, name, kind, responsibility, dependsOn, features };
 }
 
-/** A module per feature, fronted by a gateway; `collapsed` is the single-blob design a defect asks for. */
-export function deriveComponents(p: IdeaProfile, collapsed = false): Component[] {
-  if (collapsed)
-    return [
-      component(
-        'app',
-        `${p.title} application`,
-        'module',
-        'Everything',
-        [],
-        p.features.map((f) => f.key),
-      ),
-    ];
+/** A module per feature, fronted by a gateway. */
+export function deriveComponents(p: IdeaProfile): Component[] {
   const modules = p.features.map((f) =>
     component(
       `mod-${f.key}`,
@@ -102,7 +90,7 @@ export const systemDesign = defineAgent({
   outputSchema: ArchitectureSpec,
   offline(input) {
     const p = profileIdea(input.idea);
-    const components = deriveComponents(p, metricMode(input, 'components_count').broken);
+    const components = deriveComponents(p);
     const ids = new Set(components.map((c) => c.id));
     const flows = [
       { from: 'web', to: 'api', data: `${p.subject} requests over HTTPS` },
@@ -178,8 +166,6 @@ export const apiSpec = defineAgent({
   outputSchema: ApiSpec,
   offline(input) {
     const p = profileIdea(input.idea);
-    const broken = metricMode(input, 'api_coverage').broken;
-    const features = broken ? p.features.slice(0, Math.ceil(p.features.length / 2)) : p.features;
     return {
       baseUrl: `https://api.${slugify(p.title)}.example/v1`,
       auth: 'OIDC bearer tokens; scopes per workspace role',
@@ -194,7 +180,7 @@ export const apiSpec = defineAgent({
           authRequired: false,
           responses: [200],
         },
-        ...deriveEndpoints(input, p, features),
+        ...deriveEndpoints(input, p, p.features),
       ],
     };
   },
@@ -281,7 +267,6 @@ export const adr = defineAgent({
   outputSchema: ADRs,
   offline(input) {
     const p = profileIdea(input.idea);
-    if (metricMode(input, 'adr_count').broken) return { adrs: [] };
     const stack = readArtifact(input, 'TechStack', TechStack);
     const backend = stack?.choices.find((c) => c.layer === 'backend')?.choice ?? 'Node.js with Hono';
     const adrs: ADRs['adrs'] = [

@@ -1,7 +1,6 @@
 import { Personas } from '../ideation/schemas.ts';
 import { storiesOf, useCasesOf } from '../prd/derive.ts';
 import { readArtifact } from '../shared/artifacts.ts';
-import { metricMode } from '../shared/defects.ts';
 import { defineAgent } from '../shared/define.ts';
 import { profileIdea } from '../shared/profile.ts';
 import { seeded } from '../shared/seed.ts';
@@ -25,12 +24,11 @@ export const cohortPlanner = defineAgent({
     const personas =
       readArtifact(input, 'Personas', Personas)?.personas.map((x) => ({ id: x.id, role: x.role })) ??
       p.roles.slice(0, 3).map((r) => ({ id: r.id, role: r.name }));
-    const broken = metricMode(input, 'cohort_size').broken;
     return {
       cohorts: personas.map((persona, i) => ({
         name: `${persona.role} cohort`,
         personaId: persona.id,
-        size: broken ? (i === 0 ? 5 : 0) : rng.int(persona.id, 25, 60),
+        size: rng.int(persona.id, 25, 60),
         criteria: `${persona.role} among ${p.audience}, active in the last 30 days with ${p.domain.competitors[i % p.domain.competitors.length]}.`,
       })),
       durationWeeks: 6,
@@ -82,7 +80,7 @@ export const telemetryDesigner = defineAgent({
       },
     ];
     return {
-      events: metricMode(input, 'telemetry_events').broken ? events.slice(0, 1) : events,
+      events,
       privacy:
         'Pseudonymous account id only; no names, emails or free text in properties; 13-month retention.',
     };

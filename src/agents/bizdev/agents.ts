@@ -1,6 +1,5 @@
 import type { AgentInput } from '../../core/agent.ts';
 import { readArtifact } from '../shared/artifacts.ts';
-import { metricMode } from '../shared/defects.ts';
 import { defineAgent } from '../shared/define.ts';
 import { type IdeaProfile, profileIdea } from '../shared/profile.ts';
 import { seeded } from '../shared/seed.ts';
@@ -163,10 +162,9 @@ function economics(input: AgentInput, p: IdeaProfile): BusinessModelType['unitEc
       ? paid.reduce((sum, t) => sum + t.priceUsdMonthly, 0) / paid.length / blend
       : rng.int('arpu', 9, 14);
   const cacs = plan?.channels.map((c) => c.cacUsd) ?? [rng.int('cac', 15, 40)];
-  const broken = metricMode(input, 'viability_score').broken;
-  const cac = broken ? 400 : cacs.reduce((a, b) => a + b, 0) / cacs.length;
-  const margin = broken ? 30 : rng.int('margin', 72, 84);
-  const churn = broken ? 15 : rng.float('churn', 2.5, 4.5, 1);
+  const cac = cacs.reduce((a, b) => a + b, 0) / cacs.length;
+  const margin = rng.int('margin', 72, 84);
+  const churn = rng.float('churn', 2.5, 4.5, 1);
   const monthlyProfit = (arpu * margin) / 100;
   return {
     arpuUsdMonthly: Math.round(arpu * 100) / 100,

@@ -3,7 +3,6 @@ import { deriveUseCases, goalsOf } from '../ideation/agents.ts';
 import { Personas, ProductStrategy } from '../ideation/schemas.ts';
 import { IdeaSpec } from '../intake/schemas.ts';
 import { readArtifact } from '../shared/artifacts.ts';
-import { metricMode } from '../shared/defects.ts';
 import { defineAgent } from '../shared/define.ts';
 import { type IdeaProfile, profileIdea } from '../shared/profile.ts';
 import {
@@ -65,7 +64,7 @@ function crossCheck(input: AgentInput, p: IdeaProfile): CritiqueFinding[] {
 function contradictions(input: AgentInput, p: IdeaProfile): CritiqueFinding[] {
   const spec = readArtifact(input, 'IdeaSpec', IdeaSpec);
   const regulation = p.domain.compliance[0] ?? 'GDPR';
-  const found: CritiqueFinding[] = [
+  return [
     {
       id: 'RT-C1',
       kind: 'contradiction',
@@ -77,19 +76,6 @@ function contradictions(input: AgentInput, p: IdeaProfile): CritiqueFinding[] {
         'Consent is one screen inside onboarding; verification is deferred until the first sensitive action.',
     },
   ];
-  if (metricMode(input, 'contradictions').broken) {
-    const { resolution: _dropped, ...first } = found[0]!;
-    found[0] = { ...first, resolved: false };
-    found.push({
-      id: 'RT-C2',
-      kind: 'contradiction',
-      severity: 'high',
-      statement: `The vision promises the simplest way to use ${p.subjects}, yet goals require ${p.features.length} features at launch.`,
-      refs: ['vision', ...p.features.map((_, i) => `G${i + 1}`)],
-      resolved: false,
-    });
-  }
-  return found;
 }
 
 export const redTeam = defineAgent({
@@ -188,18 +174,7 @@ export const riskAnalyst = defineAgent({
   outputSchema: RiskRegister,
   offline(input) {
     const p = profileIdea(input.idea);
-    const risks = risksFor(p);
-    if (metricMode(input, 'critical_risks_unmitigated').broken) {
-      risks.push({
-        id: `R${risks.length + 1}`,
-        title: `A single cloud region hosts all ${p.subject} data.`,
-        category: 'operational',
-        severity: 'critical',
-        likelihood: 'low',
-        owner: 'Engineering',
-      });
-    }
-    return { risks };
+    return { risks: risksFor(p) };
   },
 });
 

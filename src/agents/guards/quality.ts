@@ -2,11 +2,10 @@ import type { ArtifactView } from '../../core/agent.ts';
 import { AccessibilityReport, BrandReport, UiAudit } from '../aesthetic/schemas.ts';
 import { BetaPlan, FeedbackPlan, TelemetryPlan } from '../beta/schemas.ts';
 import { UserStories, UxFlows } from '../prd/schemas.ts';
-import { CoverageReport, E2eSuite, PerfReport } from '../qa/schemas.ts';
+import { E2eSuite } from '../qa/schemas.ts';
 import { DeployPlan, ReleaseDossier, ReleaseNotes } from '../release/schemas.ts';
 import { findAllArtifacts, findArtifact } from '../shared/artifacts.ts';
 import { RefinedStories } from '../story-loop/schemas.ts';
-import { acceptanceResults } from './engineering.ts';
 import {
   defineGuard,
   distinctCount,
@@ -19,56 +18,28 @@ import {
 
 /** Guards of the quality and launch phases: qa, aesthetic, release, beta. */
 
+/**
+ * QA's pass rate, coverage and parse errors are measured by the test runner on the workspace, never
+ * read from agent output (`src/orchestrator/measured-metrics.ts`). The guard checks what the agents
+ * designed: an end-to-end test for every UX flow.
+ */
 export const qaGuard = defineGuard({
   phase: 'qa',
-  metrics: ['test_coverage', 'e2e_flows_covered', 'perf_budget_met', 'test_pass_rate'],
+  metrics: ['e2e_flows_covered'],
   measure(artifacts, findings) {
-    const coverage = findArtifact(artifacts, 'CoverageReport', CoverageReport);
     const flows = findArtifact(artifacts, 'UxFlows', UxFlows)?.flows;
     const suite = findArtifact(artifacts, 'E2eSuite', E2eSuite);
-    const perf = findArtifact(artifacts, 'PerfReport', PerfReport);
-    if (coverage === undefined) missing(findings, 'CoverageReport', 'coverage cannot be read');
     if (flows === undefined)
       missing(findings, 'UxFlows', 'end-to-end coverage is measured against the UX flows');
     if (suite === undefined) missing(findings, 'E2eSuite', 'no end-to-end tests');
-    if (perf === undefined) missing(findings, 'PerfReport', 'no performance measurements');
     const tested = new Set(suite?.flows.map((f) => f.uxFlowId) ?? []);
     const covered = (flows ?? []).filter((f) => tested.has(f.id));
     for (const f of flows ?? [])
       if (!tested.has(f.id))
         findings.push({ severity: 'warning', message: `UX flow ${f.id} has no end-to-end test` });
-    const over = (perf?.budgets ?? []).filter((b) => b.measured > b.target);
-    for (const b of over)
-      findings.push({
-        severity: 'error',
-        message: `budget exceeded: ${b.name} ${b.measured}${b.unit} > ${b.target}${b.unit}`,
-      });
-    return {
-      test_coverage: coverage?.lines ?? 0,
-      e2e_flows_covered: ratio(covered.length, flows?.length ?? 0),
-      perf_budget_met: perf !== undefined && perf.budgets.length > 0 && over.length === 0,
-      test_pass_rate: testPassRate(artifacts, findings),
-    };
+    return { e2e_flows_covered: ratio(covered.length, flows?.length ?? 0) };
   },
 });
-
-/**
- * Share of executed tests that passed. The only test results the artifacts record are the story loop's
- * acceptance runs (QA's own artifacts hold plans, coverage and budgets), merged over shards with the
- * latest result per criterion winning. Unlike acceptance_pass_ratio, a criterion never run is not in
- * the denominator: this is the pass rate of what ran.
- */
-function testPassRate(artifacts: readonly ArtifactView[], findings: GuardFinding[]): number {
-  const results = [...acceptanceResults(artifacts).values()];
-  if (results.length === 0) missing(findings, 'AcceptanceReport', 'no executed tests to count');
-  const failed = results.filter((r) => !r.passed);
-  for (const r of failed)
-    findings.push({
-      severity: 'warning',
-      message: `test ${r.testId} (${r.criterionId}) failed: ${r.evidence}`,
-    });
-  return ratio(results.length - failed.length, results.length);
-}
 
 export const aestheticGuard = defineGuard({
   phase: 'aesthetic',

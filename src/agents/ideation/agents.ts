@@ -2,7 +2,6 @@ import type { AgentInput } from '../../core/agent.ts';
 import { deriveGoals } from '../intake/agents.ts';
 import { type Goal, IdeaSpec } from '../intake/schemas.ts';
 import { readArtifact } from '../shared/artifacts.ts';
-import { metricMode } from '../shared/defects.ts';
 import { defineAgent } from '../shared/define.ts';
 import { type IdeaProfile, profileIdea } from '../shared/profile.ts';
 import { seeded } from '../shared/seed.ts';
@@ -65,8 +64,7 @@ export const strategy = defineAgent({
   offline(input) {
     const p = profileIdea(input.idea);
     const goals = goalsOf(input, p);
-    const mode = metricMode(input, 'usecase_coverage');
-    const useCases = deriveUseCases(p, mode.broken ? goals.slice(0, Math.ceil(goals.length / 2)) : goals);
+    const useCases = deriveUseCases(p, goals);
     const textual = p.features.filter((f) => f.source === 'text');
     const first = p.features[0];
     return {
@@ -235,8 +233,7 @@ export const persona = defineAgent({
   outputSchema: Personas,
   offline(input) {
     const p = profileIdea(input.idea);
-    const mode = metricMode(input, 'personas_count');
-    const count = mode.broken ? 1 : mode.fixing ? 4 : 3;
+    const count = 3;
     const useCases =
       readArtifact(input, 'ProductStrategy', ProductStrategy)?.useCases ??
       deriveUseCases(p, goalsOf(input, p));

@@ -1,6 +1,5 @@
 import type { AgentInput } from '../../core/agent.ts';
 import { readArtifact } from '../shared/artifacts.ts';
-import { metricMode } from '../shared/defects.ts';
 import { defineAgent } from '../shared/define.ts';
 import { type IdeaProfile, profileIdea } from '../shared/profile.ts';
 import { seeded } from '../shared/seed.ts';
@@ -76,13 +75,6 @@ function ambiguitiesFor(p: IdeaProfile, input: AgentInput): IdeaSpec['ambiguitie
     },
   ];
   for (const s of standard) found.push({ id: `AMB-${found.length + 1}`, ...s });
-  if (metricMode(input, 'ambiguity').broken) {
-    found.push({
-      id: `AMB-${found.length + 1}`,
-      statement: `Who may edit another person's ${p.subject} is unclear.`,
-    });
-    return found.map((a, i) => (i === 0 ? a : { id: a.id, statement: a.statement }));
-  }
   return found;
 }
 
@@ -206,24 +198,8 @@ export const validator = defineAgent({
     const p = profileIdea(input.idea);
     const spec = readArtifact(input, 'IdeaSpec', IdeaSpec) ?? expander.offline(input);
     const checks = validationChecks(p, spec);
-    const blockers: IdeaValidation['blockers'] = [];
-    if (metricMode(input, 'blockers').broken) {
-      blockers.push({
-        id: 'B1',
-        description: `No owner for the ${p.domain.compliance[0] ?? 'GDPR'} review.`,
-        resolved: false,
-      });
-    }
-    const feasible = !metricMode(input, 'feasibility').broken;
-    if (!feasible)
-      checks.push({ name: 'technology-exists', passed: false, note: 'Judged not buildable as stated.' });
-    const risky = checks.some((c) => !c.passed);
-    return {
-      verdict: !feasible || blockers.length > 0 ? 'no-go' : risky ? 'go-with-risks' : 'go',
-      feasible,
-      checks,
-      blockers,
-    };
+    const verdict: IdeaValidation['verdict'] = checks.some((c) => !c.passed) ? 'go-with-risks' : 'go';
+    return { verdict, feasible: true, checks, blockers: [] };
   },
 });
 

@@ -1,7 +1,6 @@
 import { goalsOf } from '../ideation/agents.ts';
 import { IdeaSpec } from '../intake/schemas.ts';
 import { readArtifact } from '../shared/artifacts.ts';
-import { metricMode } from '../shared/defects.ts';
 import { defineAgent } from '../shared/define.ts';
 import { type IdeaProfile, profileIdea } from '../shared/profile.ts';
 import { capitalize } from '../shared/text.ts';
@@ -33,7 +32,7 @@ export const storyCutter = defineAgent({
   outputSchema: UserStories,
   offline(input) {
     const p = profileIdea(input.idea);
-    return { stories: deriveStories(input, p, metricMode(input, 'acceptance_criteria_coverage')) };
+    return { stories: deriveStories(input, p) };
   },
 });
 
@@ -199,9 +198,7 @@ export const nfrs = defineAgent({
   outputSchema: NFRs,
   offline(input) {
     const p = profileIdea(input.idea);
-    const mode = metricMode(input, 'nfr_count');
-    const all = nfrCatalog(p);
-    return { nfrs: mode.broken ? all.slice(0, 1) : mode.fixing ? all : all.slice(0, 6) };
+    return { nfrs: nfrCatalog(p).slice(0, 6) };
   },
 });
 
@@ -225,9 +222,8 @@ export const traceMatrix = defineAgent({
     const stories = storiesOf(input, p);
     const requirements =
       readArtifact(input, 'PRD', PRD)?.requirements ?? deriveRequirements(input, p, stories);
-    const broken = metricMode(input, 'traceability').broken;
     return {
-      rows: requirements.map((req, i) => {
+      rows: requirements.map((req) => {
         const linked = stories.filter(
           (s) => s.requirementIds.includes(req.id) || req.storyIds.includes(s.id),
         );
@@ -236,7 +232,7 @@ export const traceMatrix = defineAgent({
           requirementId: req.id,
           requirement: req.statement,
           storyIds: linked.map((s) => s.id),
-          testIds: broken && i % 2 === 1 ? [] : tests,
+          testIds: tests,
         };
       }),
     };

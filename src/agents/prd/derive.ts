@@ -3,7 +3,6 @@ import { deriveUseCases, goalsOf } from '../ideation/agents.ts';
 import { Personas, ProductStrategy, type UseCase } from '../ideation/schemas.ts';
 import type { Goal } from '../intake/schemas.ts';
 import { readArtifact } from '../shared/artifacts.ts';
-import type { MetricMode } from '../shared/defects.ts';
 import type { IdeaProfile } from '../shared/profile.ts';
 import { humanize, lowerFirst, plural } from '../shared/text.ts';
 import { type AcceptanceCriterion, type Requirement, UserStories, type UserStory } from './schemas.ts';
@@ -99,7 +98,7 @@ function roleName(input: AgentInput, p: IdeaProfile, personaId: string): string 
 }
 
 /** One story per use case, plus an access/conflict story for every other use case. */
-export function deriveStories(input: AgentInput, p: IdeaProfile, acMode: MetricMode): UserStory[] {
+export function deriveStories(input: AgentInput, p: IdeaProfile): UserStory[] {
   const goals = goalsOf(input, p);
   const stories: UserStory[] = [];
   useCasesOf(input, p).forEach((uc, u) => {
@@ -111,7 +110,6 @@ export function deriveStories(input: AgentInput, p: IdeaProfile, acMode: MetricM
     variants.forEach((edge, k) => {
       const id = `US-${u + 1}.${k + 1}`;
       const prefix = `AC-${u + 1}.${k + 1}`;
-      const skipCriteria = acMode.broken && stories.length % 2 === 1;
       stories.push({
         id,
         title: edge ? `Protect ${p.subject} ${entity} access and edits` : uc.title,
@@ -124,9 +122,7 @@ export function deriveStories(input: AgentInput, p: IdeaProfile, acMode: MetricM
         soThat: edge ? `I can trust what ${p.audience} see` : uc.outcome,
         requirementIds,
         priority: edge ? 'should' : u < 3 ? 'must' : 'should',
-        acceptanceCriteria: skipCriteria
-          ? []
-          : criteria(prefix, p, { role, verb: feature.verb, entity, edge }),
+        acceptanceCriteria: criteria(prefix, p, { role, verb: feature.verb, entity, edge }),
       });
     });
   });
@@ -134,10 +130,7 @@ export function deriveStories(input: AgentInput, p: IdeaProfile, acMode: MetricM
 }
 
 export function storiesOf(input: AgentInput, p: IdeaProfile): UserStory[] {
-  return (
-    readArtifact(input, 'UserStories', UserStories)?.stories ??
-    deriveStories(input, p, { broken: false, fixing: false })
-  );
+  return readArtifact(input, 'UserStories', UserStories)?.stories ?? deriveStories(input, p);
 }
 
 export function deriveRequirements(

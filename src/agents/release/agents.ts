@@ -4,7 +4,6 @@ import { storiesOf, useCasesOf } from '../prd/derive.ts';
 import { NFRs } from '../prd/schemas.ts';
 import { SECURITY_REPORT_TYPES } from '../security/schemas.ts';
 import { readAllArtifacts, readArtifact } from '../shared/artifacts.ts';
-import { metricMode } from '../shared/defects.ts';
 import { defineAgent } from '../shared/define.ts';
 import { profileIdea } from '../shared/profile.ts';
 import { ScanReport } from '../shared/schemas.ts';
@@ -17,10 +16,10 @@ export const RELEASE_VERSION = '1.0.0';
 export const DOSSIER_SECTIONS: readonly { name: string; types: readonly string[] }[] = [
   { name: 'product', types: ['PRD', 'UserStories', 'RTM', 'NFRs'] },
   { name: 'architecture', types: ['ArchitectureSpec', 'ApiSpec', 'DataModel', 'ADRs'] },
-  { name: 'code', types: ['RepoScaffold', 'BuildPlan', 'CiPipeline', 'RefinedStories'] },
-  { name: 'tests', types: ['TestPlan', 'CoverageReport', 'E2eSuite', 'AcceptanceReport'] },
+  { name: 'code', types: ['SourceTree', 'RepoScaffold', 'BuildPlan', 'CiPipeline', 'RefinedStories'] },
+  { name: 'tests', types: ['TestPlan', 'TestReport', 'MeasuredCoverage', 'E2eSuite', 'AcceptanceRun'] },
   { name: 'security', types: [...SECURITY_REPORT_TYPES, 'ThreatModel'] },
-  { name: 'quality', types: ['PerfReport', 'AccessibilityReport', 'UiAudit', 'BrandReport'] },
+  { name: 'quality', types: ['PerfBudgets', 'AccessibilityReport', 'UiAudit', 'BrandReport'] },
   { name: 'release', types: ['ReleaseNotes', 'DeployPlan'] },
 ];
 
@@ -45,7 +44,7 @@ export const releaseNotes = defineAgent({
     'PRD',
     'UserStories',
     'RefinedStories',
-    'AcceptanceReport',
+    'AcceptanceRun',
     ...SECURITY_REPORT_TYPES,
     'AccessibilityReport',
     'NFRs',
@@ -63,7 +62,6 @@ export const releaseNotes = defineAgent({
     const p = profileIdea(input.idea);
     const done = doneStoryIds(input);
     const stories = storiesOf(input, p).filter((s) => done === undefined || done.has(s.id));
-    const broken = metricMode(input, 'release_notes_complete').broken;
     const features = useCasesOf(input, p)
       .map((uc) => ({
         title: uc.title,
@@ -76,8 +74,8 @@ export const releaseNotes = defineAgent({
       version: RELEASE_VERSION,
       title: `${p.title} ${RELEASE_VERSION}`,
       summary: `The first release of ${p.title} for ${p.audience}: ${features.length} features, from ${features[0]?.title.toLowerCase() ?? p.subject} onwards.`,
-      highlights: broken ? [] : features.slice(0, 3).map((f) => f.title),
-      features: broken ? features.slice(0, 1) : features,
+      highlights: features.slice(0, 3).map((f) => f.title),
+      features,
       fixes: [
         ...securityFixes(input),
         ...(a11y?.findings
@@ -110,7 +108,6 @@ export const dossierCompiler = defineAgent({
   artifactDetail: 'index',
   outputSchema: ReleaseDossier,
   offline(input) {
-    const broken = metricMode(input, 'dossier_sections').broken;
     const sections = DOSSIER_SECTIONS.map((s) => {
       const present = s.types.filter((t) => (input.artifacts[t] ?? []).length > 0);
       return {
@@ -119,11 +116,10 @@ export const dossierCompiler = defineAgent({
         artifactIds: present.flatMap((t) => (input.artifacts[t] ?? []).map((v) => v.id)),
       };
     });
-    const kept = broken ? sections.slice(0, 2) : sections;
     return {
       version: RELEASE_VERSION,
-      sections: kept,
-      missing: ALL_TYPES.filter((t) => !kept.some((s) => s.artifactTypes.includes(t))),
+      sections,
+      missing: ALL_TYPES.filter((t) => !sections.some((s) => s.artifactTypes.includes(t))),
     };
   },
 });
@@ -131,7 +127,7 @@ export const dossierCompiler = defineAgent({
 export const deployPlanner = defineAgent({
   id: 'release.deploy-planner',
   purpose: 'Deployment plan: environments, canary stages with abort rules, rollback.',
-  reads: ['ArchitectureSpec', 'NFRs', 'CiPipeline', 'PerfReport', 'RepoScaffold'],
+  reads: ['ArchitectureSpec', 'NFRs', 'CiPipeline', 'PerfBudgets', 'RepoScaffold'],
   produces: 'DeployPlan',
   role: 'You are a site reliability engineer. Every deployment is a canary with automatic abort on the NFR signals, and every step can be rolled back.',
   task: 'Plan the production deployment of the first release of the idea.',

@@ -3,7 +3,6 @@ import { ApiSpec, ArchitectureSpec, type Component, DataModel } from '../archite
 import { dependenciesOf } from '../build/agents.ts';
 import { BuildPlan } from '../build/schemas.ts';
 import { readArtifact } from '../shared/artifacts.ts';
-import { metricMode } from '../shared/defects.ts';
 import { defineAgent } from '../shared/define.ts';
 import { profileIdea } from '../shared/profile.ts';
 import { ScanReport } from '../shared/schemas.ts';
@@ -119,9 +118,8 @@ export const threatModel = defineAgent({
   outputSchema: ThreatModel,
   offline(input) {
     const p = profileIdea(input.idea);
-    let components =
+    const components =
       readArtifact(input, 'ArchitectureSpec', ArchitectureSpec)?.components ?? deriveComponents(p);
-    if (metricMode(input, 'threat_model_coverage').broken) components = components.slice(0, 2);
     const threats: Threat[] = components
       .flatMap((c) =>
         STRIDE_BY_KIND[c.kind].map(([category, description, mitigation]) => ({
@@ -177,17 +175,6 @@ export const dast = defineAgent({
         remediation: 'Lockout and MFA at the OIDC provider.',
       },
     ];
-    const mode = metricMode(input, 'high_findings_unmitigated');
-    if (mode.broken || mode.fixing) {
-      findings.push({
-        severity: 'high',
-        cwe: 'CWE-614',
-        title: 'Session cookie sent without the Secure flag',
-        location: 'Set-Cookie on /api/v1',
-        status: mode.broken ? 'open' : 'fixed',
-        remediation: 'Cookie flags Secure; HttpOnly; SameSite=Lax.',
-      });
-    }
     const withId = withIds('DAST', 'dast', findings);
     return {
       scanner: 'dast',

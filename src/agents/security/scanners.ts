@@ -4,7 +4,6 @@ import { dependenciesOf } from '../build/agents.ts';
 import { BuildPlan, RepoScaffold } from '../build/schemas.ts';
 import type { Dependency } from '../ideation/schemas.ts';
 import { readArtifact } from '../shared/artifacts.ts';
-import { metricMode } from '../shared/defects.ts';
 import { defineAgent } from '../shared/define.ts';
 import { type IdeaProfile, profileIdea } from '../shared/profile.ts';
 import { ScanReport, type SecurityFinding } from '../shared/schemas.ts';
@@ -69,11 +68,6 @@ function scanner(spec: ScannerSpec) {
   });
 }
 
-/** Fixed when a hint names the metric, open otherwise. */
-function statusFor(input: AgentInput, metric: string): SecurityFinding['status'] {
-  return metricMode(input, metric).broken ? 'open' : 'fixed';
-}
-
 const SECRET_PATTERNS: [RegExp, string][] = [
   [/AKIA[0-9A-Z]{16}/, 'AWS access key id'],
   [/-----BEGIN (RSA |EC )?PRIVATE KEY-----/, 'private key'],
@@ -105,43 +99,22 @@ export const secrets = scanner({
         }
       }
     }
-    if (metricMode(input, 'secrets').broken || metricMode(input, 'secrets').fixing) {
-      findings.push({
-        severity: 'critical',
-        cwe: 'CWE-798',
-        title: 'Payment provider secret key hard-coded in the payments client',
-        location: 'src/modules/payments/client.ts',
-        status: statusFor(input, 'secrets'),
-        remediation: 'Key rotated; read from PAYMENTS_SECRET_KEY in the secret manager.',
-      });
-    }
     return { scanned: files.map((f) => f.path), findings };
   },
 });
 
-function auditDependencies(input: AgentInput, deps: readonly Dependency[]): Finding[] {
+function auditDependencies(deps: readonly Dependency[]): Finding[] {
   const findings: Finding[] = [];
-  const all = [...deps.map((d) => ({ ...d, via: 'direct' }))];
-  if (metricMode(input, 'critical_cves').broken || metricMode(input, 'critical_cves').fixing) {
-    all.push({
-      name: 'minimist',
-      version: '1.2.5',
-      license: 'MIT',
-      purpose: 'argument parsing',
-      scope: 'dev',
-      via: 'transitive via a CLI helper',
-    });
-  }
+  const all = deps.map((d) => ({ ...d, via: 'direct' }));
   for (const dep of all) {
     for (const adv of advisoriesFor(dep.name, dep.version)) {
-      const fixedByHint = adv.severity === 'critical' && statusFor(input, 'critical_cves') === 'fixed';
       findings.push({
         severity: adv.severity,
         cve: adv.cve,
         cwe: adv.cwe,
         title: `${adv.title} (${dep.name}@${dep.version}, ${dep.via})`,
         location: `package-lock.json: ${dep.name}@${dep.version}`,
-        status: fixedByHint ? 'fixed' : 'open',
+        status: 'open',
         remediation: `Upgrade ${dep.name} to ${adv.fixedIn} or later (npm overrides for transitive copies).`,
       });
     }
@@ -158,7 +131,7 @@ export const sca = scanner({
   task: "Audit the build plan's dependencies for known vulnerabilities.",
   scan(input) {
     const deps = readArtifact(input, 'BuildPlan', BuildPlan)?.dependencies ?? dependenciesOf(input);
-    return { scanned: deps.map((d) => `${d.name}@${d.version}`), findings: auditDependencies(input, deps) };
+    return { scanned: deps.map((d) => `${d.name}@${d.version}`), findings: auditDependencies(deps) };
   },
 });
 
@@ -194,16 +167,6 @@ export const sast = scanner({
         location: writes.map((e) => e.path).join(', '),
         status: 'mitigated',
         remediation: `Ownership check on every ${p.subject} record, covered by 403 acceptance criteria.`,
-      });
-    }
-    if (metricMode(input, 'critical_sast').broken || metricMode(input, 'critical_sast').fixing) {
-      findings.push({
-        severity: 'critical',
-        cwe: 'CWE-89',
-        title: `SQL built by string concatenation in the ${p.subject} search handler`,
-        location: `src/modules/${p.features[0]?.key ?? 'core'}/search.ts`,
-        status: statusFor(input, 'critical_sast'),
-        remediation: 'Parameterized query through pg placeholders.',
       });
     }
     return { scanned: endpoints.map((e) => `${e.method} ${e.path}`), findings };

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_IDEAS } from '../testing/simulate.ts';
-import { defectActive, defectMarkers, hintMentions, metricMode } from './defects.ts';
 import { profileIdea } from './profile.ts';
 
 describe('profileIdea', () => {
@@ -39,46 +38,23 @@ describe('profileIdea', () => {
     expect(p.features.length).toBeGreaterThanOrEqual(4);
   });
 
-  it('ignores defect markers', () => {
+  it('treats brackets as ordinary text and collapses whitespace', () => {
     const plain = profileIdea(SAMPLE_IDEAS.todo);
-    const marked = profileIdea({
+    const spaced = profileIdea({
       ...SAMPLE_IDEAS.todo,
-      description: `${SAMPLE_IDEAS.todo.description} [defect:secrets]`,
+      description: '  A shared todo app\n\tfor small teams ',
     });
-    expect(marked.features).toEqual(plain.features);
-    expect(marked.fingerprint).toBe(plain.fingerprint);
-  });
-});
-
-describe('defect markers', () => {
-  const idea = { title: 'X', description: 'A todo app [defect:contradictions] [defect-persistent:secrets]' };
-  const input = (hints: string[]) => ({
-    runId: 'r',
-    phase: 'critique',
-    idea,
-    artifacts: {},
-    hints,
-    attempt: 1,
-  });
-
-  it('parses transient and persistent markers', () => {
-    const markers = defectMarkers(idea);
-    expect([...markers.transient]).toEqual(['contradictions']);
-    expect([...markers.persistent]).toEqual(['secrets']);
-  });
-
-  it('a transient defect lasts until a hint names its metric; a persistent one never ends', () => {
-    expect(defectActive(input([]), 'contradictions')).toBe(true);
-    expect(defectActive(input(['fix:contradictions_max: resolve']), 'contradictions')).toBe(false);
-    expect(defectActive(input(['fix:secrets_max: rotate']), 'secrets')).toBe(true);
-    expect(defectActive(input([]), 'ambiguity')).toBe(false);
-  });
-
-  it('matches metric names as whole tokens, with or without a rubric suffix', () => {
-    expect(hintMentions(['fix:personas_count_range: 4'], 'personas_count')).toBe(true);
-    expect(hintMentions(['contradictions_max exceeded (2 > 0)'], 'contradictions')).toBe(true);
-    expect(hintMentions(['fix:critical_cves_max'], 'critical_sast')).toBe(false);
-    expect(hintMentions(['fix:high_findings_unmitigated_max'], 'findings')).toBe(false);
-    expect(metricMode(input(['fix:ambiguity_max']), 'ambiguity')).toEqual({ broken: false, fixing: true });
+    expect(spaced.summary).toBe(SAMPLE_IDEAS.todo.description);
+    expect(spaced.features).toEqual(plain.features);
+    expect(spaced.fingerprint).toBe(plain.fingerprint);
+    const tagged = profileIdea({
+      title: 'TeamTodo [beta]',
+      description: 'A shared todo app [v2] for small teams',
+    });
+    expect(tagged.summary).toBe('A shared todo app [v2] for small teams');
+    expect(tagged.slug).toBe('teamtodo-beta');
+    expect(tagged.domain.key).toBe('productivity');
+    expect(tagged.audience).toBe('small teams');
+    expect(tagged.fingerprint).not.toBe(plain.fingerprint);
   });
 });

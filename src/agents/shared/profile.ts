@@ -4,6 +4,7 @@ import { CAPABILITIES, GENERIC_DOMAIN } from './capabilities.ts';
 import { DOMAINS, type DomainTemplate, type FeatureTemplate } from './domains.ts';
 import {
   capitalize,
+  collapseWhitespace,
   contentWords,
   type IdeaPhrase,
   keywords,
@@ -11,7 +12,6 @@ import {
   pascalCase,
   plural,
   slugify,
-  stripMarkers,
   unique,
   verbOf,
   words,
@@ -45,7 +45,7 @@ export interface Role {
 export interface IdeaProfile {
   title: string;
   slug: string;
-  /** The description without defect markers. */
+  /** The description, whitespace collapsed. */
   summary: string;
   domain: DomainTemplate;
   subject: string;
@@ -144,8 +144,8 @@ function pickFeatures(domain: DomainTemplate, ideaWords: string[], fill: Fill): 
 
 /** Derives the profile from the idea's text. Pure: the same idea always gives the same profile. */
 export function profileIdea(idea: Idea): IdeaProfile {
-  const summary = stripMarkers(idea.description);
-  const title = stripMarkers(idea.title) || summary.split(/[.!?]/)[0] || 'Untitled idea';
+  const summary = collapseWhitespace(idea.description);
+  const title = collapseWhitespace(idea.title) || summary.split(/[.!?]/)[0] || 'Untitled idea';
   const text = `${title}. ${summary}`;
   const ideaWords = words(text);
   const firstSentence = summary.split(/[.!?]/)[0] ?? summary;
@@ -182,7 +182,7 @@ export function profileIdea(idea: Idea): IdeaProfile {
     features,
     roles,
     entities: unique([...domain.entities.map((e) => pascalCase(fill(e))), ...features.map((x) => x.entity)]),
-    constraints: (idea.constraints ?? []).map((c) => stripMarkers(c)).filter((c) => c.length > 0),
+    constraints: (idea.constraints ?? []).map((c) => collapseWhitespace(c)).filter((c) => c.length > 0),
     fingerprint: hashOf(idea.title, summary, idea.audience ?? '', idea.constraints ?? []),
   };
 }

@@ -1,5 +1,5 @@
 import type { AgentInput } from '../../core/agent.ts';
-import { stripMarkers } from './text.ts';
+import { collapseWhitespace } from './text.ts';
 
 /** Longest JSON excerpt of one upstream artifact put in a prompt; the rest is elided, not sent. */
 const MAX_ARTIFACT_CHARS = 6_000;
@@ -17,8 +17,8 @@ function ideaSection(input: AgentInput): string[] {
   const { idea } = input;
   const lines = [
     '## Idea',
-    `Title: ${stripMarkers(idea.title)}`,
-    `Description: ${stripMarkers(idea.description)}`,
+    `Title: ${collapseWhitespace(idea.title)}`,
+    `Description: ${collapseWhitespace(idea.description)}`,
   ];
   if (idea.audience !== undefined) lines.push(`Audience: ${idea.audience}`);
   if (idea.constraints !== undefined && idea.constraints.length > 0) {

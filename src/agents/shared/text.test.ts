@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { seeded } from './seed.ts';
 import {
+  collapseWhitespace,
   keywords,
   parseIdeaPhrase,
   pascalCase,
   plural,
   slugify,
-  stripMarkers,
   thirdPerson,
   vagueTermsIn,
   verbOf,
@@ -44,11 +44,11 @@ describe('parseIdeaPhrase', () => {
 });
 
 describe('word helpers', () => {
-  it('strips defect markers before analysis', () => {
-    expect(stripMarkers('A todo app [defect:contradictions] for teams [defect-persistent:secrets]')).toBe(
-      'A todo app for teams',
-    );
-    expect(keywords('todo [defect:ambiguity] todo lists')).toEqual(['todo', 'lists']);
+  it('reads bracketed text as ordinary words and collapses whitespace', () => {
+    expect(collapseWhitespace('  A todo app\n\tfor  teams ')).toBe('A todo app for teams');
+    expect(keywords('todo [beta] todo lists')).toEqual(['todo', 'beta', 'lists']);
+    expect(slugify('[Beta] TeamTodo')).toBe('beta-teamtodo');
+    expect(vagueTermsIn('Sync lists [etc]')).toEqual(['etc']);
   });
 
   it('inflects nouns and verbs', () => {

@@ -34,20 +34,14 @@ const GENERIC_MODIFIERS = new Set(
   ).split(' '),
 );
 
-/** Marker syntax understood by the offline synthesizers (see README.md). */
-export const DEFECT_MARKER = /\[defect(-persistent)?:([a-z0-9_]+)\]/g;
-
-export function stripMarkers(text: string): string {
-  return text.replace(DEFECT_MARKER, ' ').replace(/\s+/g, ' ').trim();
+/** Runs of whitespace (newlines, tabs) to one space, trimmed: how idea text is shown and summarized. */
+export function collapseWhitespace(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
 }
 
 /** Lower-case word tokens, keeping inner hyphens ("ai-powered"). */
 export function words(text: string): string[] {
-  return (
-    stripMarkers(text)
-      .toLowerCase()
-      .match(/[a-z0-9]+(?:-[a-z0-9]+)*/g) ?? []
-  );
+  return text.toLowerCase().match(/[a-z0-9]+(?:-[a-z0-9]+)*/g) ?? [];
 }
 
 export function isStopword(word: string): boolean {
@@ -156,7 +150,7 @@ export function humanize(identifier: string): string {
 
 export function slugify(text: string): string {
   return (
-    stripMarkers(text)
+    text
       .toLowerCase()
       .replace(/[^a-z0-9]+/g, '-')
       .replace(/^-+|-+$/g, '')
@@ -211,7 +205,7 @@ export const VAGUE_TERMS = [
 ] as const;
 
 export function vagueTermsIn(text: string): string[] {
-  const lower = ` ${stripMarkers(text).toLowerCase()} `;
+  const lower = ` ${collapseWhitespace(text).toLowerCase()} `;
   return VAGUE_TERMS.filter((term) => new RegExp(`[^a-z]${term.replace(/ /g, '\\s+')}[^a-z]`).test(lower));
 }
 

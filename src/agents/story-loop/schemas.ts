@@ -31,10 +31,3 @@ export const RefinedStories = z.object({
   ),
 });
 export type RefinedStories = z.infer<typeof RefinedStories>;
-
-export const AcceptanceReport = z.object({
-  results: z.array(
-    z.object({ storyId: Id, criterionId: Id, testId: Id, passed: z.boolean(), evidence: Text }),
-  ),
-});
-export type AcceptanceReport = z.infer<typeof AcceptanceReport>;

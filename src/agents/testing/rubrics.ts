@@ -48,7 +48,7 @@ export const YAML_RUBRICS: Readonly<Record<string, Rubrics>> = {
 
 /**
  * Thresholds for the guard metrics the YAML does not gate, so that every metric has a test rubric
- * (the defect-marker tests look one up for each metric in METRICS).
+ * (the fault tests, faults.test.ts, look one up for each metric they break).
  */
 const GUARD_ONLY_RUBRICS: Readonly<Record<string, Rubrics>> = {
   bizdev: { viability_score_min: 0.7 },

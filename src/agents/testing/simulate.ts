@@ -26,11 +26,18 @@ export const SAMPLE_IDEAS = {
   },
 } as const satisfies Record<string, Idea>;
 
+/**
+ * Rewrites an agent's output before it is validated and stored: how a unit test stands in for a faulty
+ * model (test/support/faulty-model.ts, `faultTransform`). The product has no fault injection of its own.
+ */
+export type OutputTransform = (agent: AgentDefinition, output: unknown, input: AgentInput) => unknown;
+
 export interface PhaseOptions {
   hints?: string[];
   attempt?: number;
   /** Agents of the phase do not see each other's outputs (the phase fans out in parallel). */
   parallel?: boolean;
+  transform?: OutputTransform;
 }
 
 export function artifactView(agent: AgentDefinition, content: unknown): ArtifactView {
@@ -76,8 +83,10 @@ export function runPhase(
   const produced: ArtifactView[] = [];
   for (const agent of agentsForPhase(phase)) {
     const visible = options.parallel === true ? upstream : [...upstream, ...produced];
-    const output = agent.offline(inputFor(agent, idea, visible, options));
-    produced.push(artifactView(agent, agent.outputSchema.parse(output)));
+    const input = inputFor(agent, idea, visible, options);
+    const output = agent.offline(input);
+    const delivered = options.transform === undefined ? output : options.transform(agent, output, input);
+    produced.push(artifactView(agent, agent.outputSchema.parse(delivered)));
   }
   return produced;
 }
@@ -98,18 +107,24 @@ export interface PhaseOutcome {
   failures: string[][];
 }
 
+export interface LoopOptions {
+  parallel?: boolean;
+  /** Applied to every agent output of every attempt (see OutputTransform). */
+  transform?: OutputTransform;
+}
+
 /** Loop-until-pass for one phase: on failure, the fix hints of the failed rubrics go to the next attempt. */
 export function runPhaseUntilPass(
   phase: string,
   idea: Idea,
   upstream: readonly ArtifactView[],
   maxAttempts = 3,
-  parallel = false,
+  options: LoopOptions = {},
 ): PhaseOutcome {
   const failures: string[][] = [];
   let hints: string[] = [];
   for (let attempt = 1; ; attempt++) {
-    const artifacts = runPhase(phase, idea, upstream, { hints, attempt, parallel });
+    const artifacts = runPhase(phase, idea, upstream, { ...options, hints, attempt });
     const report = evaluatePhase(phase, [...upstream, ...artifacts]);
     const failed = failedRubrics(report.metrics, TEST_RUBRICS[phase] ?? {});
     failures.push(failed);
@@ -133,13 +148,9 @@ export function simulateRun(
   const artifacts: ArtifactView[] = [];
   const outcomes: PhaseOutcome[] = [];
   for (const phase of PHASE_NAMES) {
-    const outcome = runPhaseUntilPass(
-      phase,
-      idea,
-      artifacts,
-      options.maxAttempts ?? 3,
-      options.parallel ?? false,
-    );
+    const outcome = runPhaseUntilPass(phase, idea, artifacts, options.maxAttempts ?? 3, {
+      parallel: options.parallel ?? false,
+    });
     outcomes.push(outcome);
     artifacts.push(...outcome.artifacts);
   }

@@ -47,9 +47,15 @@ export function registerInspectCommands(program: Command, cli: CliContext): void
       await withRuntime(cli, async (rt) => {
         const runId = run ? await resolveRunId(rt, run) : (await listRuns(rt.db, 1))[0]?.id;
         if (!runId) return printLine('no runs yet: ideamine run "<idea>"');
-        const [record, phases] = await Promise.all([getRun(rt.db, runId), getPhases(rt.db, runId)]);
-        if (flags.json) return printJson({ run: record, phases });
+        const [record, phases, workspace] = await Promise.all([
+          getRun(rt.db, runId),
+          getPhases(rt.db, runId),
+          rt.workbench.info(runId),
+        ]);
+        const ws = workspace ? { path: workspace.path, commit: workspace.head } : null;
+        if (flags.json) return printJson({ run: record, phases, workspace: ws });
         printLine(`run ${runId}  ${record?.status}  "${String(record?.idea['title'] ?? '')}"`);
+        if (ws) printLine(`workspace ${ws.path}  (commit ${ws.commit?.slice(0, 12) ?? 'none yet'})`);
         printTable(
           phases.map((p) => ({
             phase: p.phase,
@@ -175,7 +181,9 @@ export function registerInspectCommands(program: Command, cli: CliContext): void
     .action(async (run: string) => {
       await withRuntime(cli, async (rt) => {
         const runId = await resolveRunId(rt, run);
-        const files = await writeDossier(rt.db, runId, runDir(rt.options, runId));
+        const files = await writeDossier(rt.db, runId, runDir(rt.options, runId), {
+          workspace: await rt.workbench.info(runId),
+        });
         printLine(files.html);
         printLine(files.json);
       });

@@ -159,12 +159,15 @@ async function withDrivingRuntime(
 
 async function summarize(rt: Runtime, runId: string, outcome: RunOutcome, json: boolean): Promise<void> {
   const run = await getRun(rt.db, runId);
-  const dossier = outcome === 'succeeded' ? await getDossier(rt.db, runId) : undefined;
+  const dossier =
+    outcome === 'succeeded' || outcome === 'failed' ? await getDossier(rt.db, runId) : undefined;
   const dir = runDir(rt.options, runId);
+  const workspace = await rt.workbench.info(runId);
   const summary = {
     runId,
     outcome,
     usage: run?.usage ?? {},
+    ...(workspace ? { workspace: workspace.path, commit: workspace.head } : {}),
     ...(dossier ? { dossier: { json: `${dir}/dossier.json`, html: `${dir}/dossier.html` } } : {}),
     ...(outcome === 'paused' ? { resume: `ideamine resume ${runId}` } : {}),
     ...(run?.error ? { error: run.error } : {}),
@@ -175,6 +178,10 @@ async function summarize(rt: Runtime, runId: string, outcome: RunOutcome, json: 
   printLine(
     `tokens ${Math.round(Number(run?.usage['tokens'] ?? 0))} · cost $${Number(run?.usage['usd'] ?? 0).toFixed(4)}`,
   );
+  if (workspace) {
+    printLine(`workspace:       ${workspace.path}  (commit ${workspace.head?.slice(0, 12) ?? 'none'})`);
+    printLine(`                 cd there: npm test · PORT=3000 npm start`);
+  }
   if (dossier) {
     printLine(`release dossier: ${dir}/dossier.html`);
     printLine(`                 ${dir}/dossier.json`);

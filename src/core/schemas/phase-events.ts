@@ -155,7 +155,35 @@ export const PhaseCompensatedEvent = phaseEvent(
   }),
 );
 
+/** The Apply stage committed code an agent wrote into the run's workspace. */
+export const PhaseWorkspaceCommitEvent = phaseEvent(
+  'phase.workspace.commit',
+  z.strictObject({
+    attempt,
+    sha: z.string().regex(/^[0-9a-f]{40,64}$/),
+    artifactId: IdSchema,
+    agent: z.string().min(1),
+    files: NonNegativeIntSchema,
+  }),
+);
+
+/** The Measure stage ran a tool on the workspace; its reports are stored as tool artifacts. */
+export const PhaseToolCompleteEvent = phaseEvent(
+  'phase.tool.complete',
+  z.strictObject({
+    attempt,
+    tool: z.string().min(1).describe('id@version'),
+    exitCode: z.number().int().nullable(),
+    durationMs: z.number().min(0),
+    timedOut: z.boolean(),
+    sandbox: z.string(),
+    reports: z.array(z.string()),
+  }),
+);
+
 export const PHASE_EVENTS = [
+  PhaseWorkspaceCommitEvent,
+  PhaseToolCompleteEvent,
   PhaseCompensatedEvent,
   PhaseStartedEvent,
   PhaseProgressEvent,

@@ -57,6 +57,16 @@ export const phaseSettingsShape = {
   budgets: BudgetsSchema,
   rubrics: RubricsSchema,
   allowlistedTools: z.array(ToolIdSchema),
+  measure: z
+    .array(ToolIdSchema)
+    .describe(
+      'Tools run on the workspace after the agents of every gate attempt; their reports are evidence.',
+    ),
+  measuredMetrics: z
+    .array(z.string().min(1))
+    .describe(
+      'Metrics the gate takes only from a tool report (provenance source "tool"), never from an agent.',
+    ),
   heartbeatSeconds: PositiveIntSchema,
   stallThresholdHeartbeats: PositiveIntSchema,
   refinery: RefineryThresholdsSchema,

@@ -1,0 +1,55 @@
+import type { AgentInput } from '../../core/agent.ts';
+import { AcceptanceRun, TestReport } from '../../core/schemas/tool-reports.ts';
+import { readArtifact } from '../shared/artifacts.ts';
+import { defineAgent } from '../shared/define.ts';
+import { repairApp } from './app/repair.ts';
+import { appSpecFrom } from './app/spec.ts';
+import { type CodePatch, CodePatch as CodePatchSchema, WorkspaceSnapshot } from './schemas.ts';
+
+/**
+ * Fixers repair the workspace from a real test run. On a later gate attempt the phase coordinator
+ * hands them the previous attempt's tool report (failing test names and messages, files that did not
+ * parse) and the workspace as committed; they answer with a `CodePatch` that the coordinator commits
+ * before the tools measure again. With nothing failing they change nothing.
+ *
+ * Offline, the repair is deterministic: the failing tests are traced to the files that implement them,
+ * and those that differ from what the specification generates are restored. A defect outside those
+ * files is not repaired, and the gate keeps failing on the real test — never on a claim.
+ */
+
+const UPSTREAM = ['IdeaClassification', 'UserStories', 'PRD', 'ApiSpec', 'DataModel', 'ArchitectureSpec'];
+
+function failingReport(input: AgentInput, type: 'TestReport' | 'AcceptanceRun'): TestReport | undefined {
+  const report =
+    type === 'TestReport'
+      ? readArtifact(input, 'TestReport', TestReport)
+      : readArtifact(input, 'AcceptanceRun', AcceptanceRun);
+  if (!report) return undefined;
+  const broken = report.failed > 0 || report.parseErrors.length > 0 || report.passed < report.total;
+  return broken ? report : undefined;
+}
+
+export function offlineRepair(input: AgentInput, type: 'TestReport' | 'AcceptanceRun'): CodePatch {
+  const report = failingReport(input, type);
+  if (!report) return { files: [], diagnosis: [] };
+  const snapshot = readArtifact(input, 'WorkspaceSnapshot', WorkspaceSnapshot);
+  const current = new Map((snapshot?.files ?? []).map((f) => [f.path, f.content]));
+  return repairApp(appSpecFrom(input), report, current);
+}
+
+export function defineFixer(phase: 'story-loop' | 'qa', reportType: 'TestReport' | 'AcceptanceRun') {
+  return defineAgent({
+    id: `${phase}.fixer`,
+    purpose: `Repair the code from the real ${reportType === 'TestReport' ? 'test' : 'acceptance test'} output of the previous gate attempt.`,
+    reads: [...UPSTREAM, reportType, 'WorkspaceSnapshot'],
+    produces: 'CodePatch',
+    role: 'You are the engineer on call for a red build. You read the failing tests and their messages, find the cause in the code, and change only what fixes it.',
+    task: `Read the failing tests in the ${reportType} and the workspace files, and return the changed files in full. With no failing test, return no files.`,
+    rules: [
+      'Return whole files, each with its relative path; never weaken or delete a test to make it pass.',
+      'One diagnosis entry per failing test: the files you changed and the cause you found.',
+    ],
+    outputSchema: CodePatchSchema,
+    offline: (input) => offlineRepair(input, reportType),
+  });
+}

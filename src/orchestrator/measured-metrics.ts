@@ -1,0 +1,194 @@
+import { z } from 'zod';
+import {
+  AcceptanceRun,
+  MeasuredCoverage,
+  parseAcceptanceTestName,
+  type TestCaseResult,
+  TestReport,
+} from '../core/schemas/tool-reports.ts';
+
+/**
+ * Gate metrics computed from tool reports only. An artifact counts as a tool report when its
+ * provenance says `source: 'tool'` — that is written by the measure stage alone, never by an agent's
+ * task — so an agent that emits a `TestReport`-shaped artifact of its own measures nothing.
+ */
+
+export interface MetricSource {
+  /** `tool` for a figure a tool measured; `agent` for one derived by a guard from agent output. */
+  source: 'tool' | 'agent';
+  /** Who produced it: `test-runner@24.21.0`, or the guard id. */
+  by: string;
+  /** Evidence for a reader of a failed gate: failing tests, parse errors, stories without a pass. */
+  detail?: string;
+}
+
+export interface MeasuredValue extends MetricSource {
+  value: number | boolean;
+}
+
+export interface ToolArtifact {
+  type: string;
+  content: unknown;
+  provenance: Record<string, unknown>;
+}
+
+/** The parts of `UserStories` the acceptance metrics need (read structurally: agents' schemas live above). */
+const StoriesShape = z.object({
+  stories: z.array(
+    z.object({ id: z.string(), acceptanceCriteria: z.array(z.object({ id: z.string() })) }).loose(),
+  ),
+});
+export type StoriesShape = z.infer<typeof StoriesShape>;
+
+export function isToolReport(a: { provenance: Record<string, unknown> }): boolean {
+  return a.provenance['source'] === 'tool' && typeof a.provenance['tool'] === 'string';
+}
+
+/** A criterion `AC-1.2.3` is proven by the test `TC-1.2.3` (the PRD's id thread). */
+export function testIdFor(criterionId: string): string {
+  return criterionId.replace(/^AC-/, 'TC-');
+}
+
+const LIST_LIMIT = 6;
+
+function listed(items: readonly string[]): string {
+  const shown = items.slice(0, LIST_LIMIT).join('; ');
+  return items.length > LIST_LIMIT ? `${shown}; and ${items.length - LIST_LIMIT} more` : shown;
+}
+
+function failureLines(report: TestReport): string[] {
+  return report.failures.map((f) => `${f.name}: ${firstLine(f.message)}`);
+}
+
+function firstLine(text: string): string {
+  return (text.split('\n').find((l) => l.trim() !== '') ?? '').trim().slice(0, 200);
+}
+
+function ratio(n: number, d: number): number {
+  return d === 0 ? 0 : Math.round((n / d) * 10_000) / 10_000;
+}
+
+/** Metrics of a test run: pass rate of every test that was reported, and files that did not parse. */
+function testMetrics(report: TestReport, tool: string): Record<string, MeasuredValue> {
+  const notPassed = report.total - report.passed;
+  const parse = report.parseErrors.map((e) => `${e.file}${e.line ? `:${e.line}` : ''}: ${e.message}`);
+  const failing = failureLines(report);
+  const unfinished = report.cases
+    .filter((c) => c.status === 'todo' || c.status === 'skipped' || c.status === 'cancelled')
+    .map((c) => `${c.name} (${c.status})`);
+  return {
+    test_pass_rate: {
+      value: ratio(report.passed, report.total),
+      source: 'tool',
+      by: tool,
+      detail:
+        report.total === 0
+          ? 'no tests ran'
+          : notPassed === 0
+            ? `${report.passed}/${report.total} tests passed`
+            : `${report.passed}/${report.total} passed; failing: ${listed([...failing, ...unfinished])}`,
+    },
+    tests_failed: { value: report.failed, source: 'tool', by: tool, detail: listed(failing) },
+    parse_errors: {
+      value: report.parseErrors.length,
+      source: 'tool',
+      by: tool,
+      detail: parse.length > 0 ? listed(parse) : 'every file parsed',
+    },
+  };
+}
+
+function coverageMetrics(report: MeasuredCoverage, tool: string): Record<string, MeasuredValue> {
+  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+  return {
+    test_coverage: {
+      value: report.lines,
+      source: 'tool',
+      by: tool,
+      detail: `lines ${pct(report.lines)}, branches ${pct(report.branches)}, functions ${pct(report.functions)}`,
+    },
+  };
+}
+
+/**
+ * Story-loop metrics: a criterion passes when its acceptance test (`TC-…`) ran and passed; a story is
+ * done when it has at least one acceptance test and all of them passed. The denominators come from the
+ * PRD's stories, so a story the build forgot shows up as open instead of vanishing.
+ */
+export function acceptanceMetrics(
+  run: AcceptanceRun,
+  tool: string,
+  stories: StoriesShape['stories'],
+): Record<string, MeasuredValue> {
+  const byTest = new Map<string, TestCaseResult[]>();
+  const byStory = new Map<string, TestCaseResult[]>();
+  for (const c of run.cases) {
+    const ids = parseAcceptanceTestName(c.name);
+    if (!ids) continue;
+    byTest.set(ids.testId, [...(byTest.get(ids.testId) ?? []), c]);
+    byStory.set(ids.storyId, [...(byStory.get(ids.storyId) ?? []), c]);
+  }
+  const passedAll = (cases: readonly TestCaseResult[] | undefined) =>
+    cases !== undefined && cases.length > 0 && cases.every((c) => c.status === 'passed');
+  const criteria = stories.flatMap((s) => s.acceptanceCriteria.map((c) => testIdFor(c.id)));
+  const failedCriteria = criteria.filter((t) => !passedAll(byTest.get(t)));
+  const open = stories.filter((s) => !passedAll(byStory.get(s.id)));
+  const why = (s: { id: string }) => {
+    const cases = byStory.get(s.id);
+    if (!cases || cases.length === 0) return `${s.id} has no acceptance test`;
+    const bad = cases.filter((c) => c.status !== 'passed');
+    return `${s.id}: ${bad.map((c) => `${c.name} ${c.status}${c.message ? ` (${firstLine(c.message)})` : ''}`).join(', ')}`;
+  };
+  const start = run.startError ? `the app did not start: ${firstLine(run.startError)}; ` : '';
+  return {
+    acceptance_pass_ratio: {
+      value: ratio(criteria.length - failedCriteria.length, criteria.length),
+      source: 'tool',
+      by: tool,
+      detail:
+        failedCriteria.length === 0
+          ? `${criteria.length}/${criteria.length} criteria passed`
+          : `${start}criteria without a passing test: ${listed(failedCriteria)}`,
+    },
+    stories_done_ratio: {
+      value: ratio(stories.length - open.length, stories.length),
+      source: 'tool',
+      by: tool,
+      detail: `${stories.length - open.length}/${stories.length} stories have passing acceptance tests`,
+    },
+    open_stories: {
+      value: open.length,
+      source: 'tool',
+      by: tool,
+      detail: open.length === 0 ? 'none' : `${start}${listed(open.map(why))}`,
+    },
+  };
+}
+
+/**
+ * Every metric the given tool reports support. The latest report of each type wins (the caller passes
+ * one gate attempt's reports). `stories` are the PRD's user stories, when the phase has them.
+ */
+export function measuredMetrics(
+  reports: readonly ToolArtifact[],
+  stories: unknown,
+): Record<string, MeasuredValue> {
+  const out: Record<string, MeasuredValue> = {};
+  const parsedStories = StoriesShape.safeParse(stories);
+  for (const a of reports) {
+    if (!isToolReport(a)) continue;
+    const tool = String(a.provenance['tool']);
+    if (a.type === 'TestReport') {
+      const r = TestReport.safeParse(a.content);
+      if (r.success) Object.assign(out, testMetrics(r.data, tool));
+    } else if (a.type === 'MeasuredCoverage') {
+      const r = MeasuredCoverage.safeParse(a.content);
+      if (r.success) Object.assign(out, coverageMetrics(r.data, tool));
+    } else if (a.type === 'AcceptanceRun') {
+      const r = AcceptanceRun.safeParse(a.content);
+      if (r.success && parsedStories.success)
+        Object.assign(out, acceptanceMetrics(r.data, tool, parsedStories.data.stories));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,198 @@
+import { z } from 'zod';
+import { ErrorCode, IdeaMineError } from '../core/errors.ts';
+import { hashOf } from '../core/ids.ts';
+import type { PhasePlan } from '../core/schemas/phase-plan.ts';
+import type { ToolInvocationRecord, ToolRecorder, Workbench } from '../core/workbench.ts';
+import { appendLedger } from '../observability/ledger.ts';
+import type { Database } from '../storage/database.ts';
+import { type ArtifactRecord, insertArtifact } from '../storage/run-store.ts';
+import { BudgetAccount } from './budget.ts';
+import { emit } from './events.ts';
+
+/**
+ * The two stages between Dispatch and Guard that touch real code:
+ * - Apply: the code this attempt's agents wrote (a `SourceTree` from the build, a `CodePatch` from a
+ *   fixer) is written into the run's git workspace and committed, one commit per artifact, with a
+ *   message naming the phase, the agent and the gate attempt.
+ * - Measure: the phase's `measure` tools run on the committed workspace; their typed reports are
+ *   stored as artifacts with provenance `source: 'tool'` — the only evidence measured metrics accept.
+ */
+
+/** Artifact types whose content is code for the workspace. */
+export const CODE_ARTIFACT_TYPES = new Set(['SourceTree', 'CodePatch']);
+
+const CodeContent = z.object({
+  files: z.array(z.object({ path: z.string().min(1), content: z.string() })),
+  deletions: z.array(z.string().min(1)).optional(),
+});
+
+export interface StageContext {
+  db: Database;
+  workbench: Workbench;
+  runId: string;
+  phase: string;
+  attempt: number;
+}
+
+export interface AppliedCommit {
+  sha: string;
+  artifactId: string;
+  agent: string;
+  files: number;
+}
+
+export async function applyCode(
+  ctx: StageContext,
+  artifacts: readonly ArtifactRecord[],
+): Promise<AppliedCommit[]> {
+  const code = artifacts.filter(
+    (a) => a.phase === ctx.phase && CODE_ARTIFACT_TYPES.has(a.type) && a.provenance['source'] === 'agent',
+  );
+  if (code.length === 0) return [];
+  await ctx.workbench.prepare(ctx.runId);
+  const commits: AppliedCommit[] = [];
+  for (const artifact of code) {
+    const parsed = CodeContent.safeParse(artifact.content);
+    if (!parsed.success)
+      throw new IdeaMineError(
+        ErrorCode.invalidInput,
+        `${artifact.name} produced a ${artifact.type} that is not a list of files: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      );
+    const agent = String(artifact.provenance['agent'] ?? artifact.name);
+    const message = `${ctx.phase}: ${agent} (gate attempt ${ctx.attempt})\n\n${artifact.type} ${artifact.id}${
+      artifact.provenance['carriedFrom'] ? `, carried from ${String(artifact.provenance['carriedFrom'])}` : ''
+    }`;
+    const { commit } = await ctx.workbench.apply(ctx.runId, {
+      files: parsed.data.files,
+      ...(parsed.data.deletions ? { deletions: parsed.data.deletions } : {}),
+      message,
+    });
+    if (!commit) continue;
+    const applied = { sha: commit, artifactId: artifact.id, agent, files: parsed.data.files.length };
+    commits.push(applied);
+    await ctx.db.transaction(async (tx) => {
+      await appendLedger(tx, {
+        runId: ctx.runId,
+        type: 'artifact',
+        data: { kind: 'commit', phase: ctx.phase, attempt: ctx.attempt, ...applied },
+        provenance: { by: 'workspace', agent },
+      });
+      await emit(
+        ctx.db,
+        {
+          type: 'phase.workspace.commit',
+          runId: ctx.runId,
+          phase: ctx.phase,
+          payload: { attempt: ctx.attempt, ...applied },
+        },
+        tx,
+      );
+    });
+  }
+  return commits;
+}
+
+/** Writes tool runs to the ledger and books their minutes; refusals become ledger decisions. */
+export function toolRecorder(ctx: Pick<StageContext, 'db' | 'runId' | 'phase' | 'attempt'>): ToolRecorder {
+  const budget = new BudgetAccount(ctx.db, ctx.runId, ctx.phase);
+  return {
+    async refused(toolId, reason) {
+      await ctx.db.transaction((tx) =>
+        appendLedger(tx, {
+          runId: ctx.runId,
+          type: 'decision',
+          data: { decision: 'tool-refused', phase: ctx.phase, attempt: ctx.attempt, tool: toolId, reason },
+          provenance: { by: 'tool-runner' },
+        }),
+      );
+    },
+    async record(invocation: ToolInvocationRecord) {
+      await ctx.db.transaction(async (tx) => {
+        await appendLedger(tx, {
+          runId: ctx.runId,
+          type: 'task',
+          data: { kind: 'tool', phase: ctx.phase, attempt: ctx.attempt, ...invocation },
+          provenance: { tool: invocation.tool, sandbox: invocation.sandbox },
+        });
+        await budget.spendToolMinutes(invocation.durationMs / 60_000, tx);
+      });
+    },
+  };
+}
+
+/**
+ * Runs the phase's measure tools on the workspace as it is committed now, and stores their reports.
+ * Idempotent per (attempt, tool, report type): a resumed stage finds the reports it already stored.
+ */
+export async function measureWorkspace(
+  ctx: StageContext,
+  plan: Pick<PhasePlan, 'measure' | 'allowlistedTools'>,
+): Promise<ArtifactRecord[]> {
+  if (plan.measure.length === 0) return [];
+  const state = await ctx.workbench.prepare(ctx.runId);
+  const budget = new BudgetAccount(ctx.db, ctx.runId, ctx.phase);
+  const recorder = toolRecorder(ctx);
+  const stored: ArtifactRecord[] = [];
+  for (const toolId of plan.measure) {
+    await budget.ensureToolMinutes(toolId);
+    const result = await ctx.workbench.measure(ctx.runId, toolId, {
+      allowlist: plan.allowlistedTools,
+      recorder,
+    });
+    const { invocation } = result;
+    await ctx.db.transaction(async (tx) => {
+      for (const report of result.reports) {
+        const provenance = {
+          source: 'tool',
+          tool: invocation.tool,
+          gateAttempt: ctx.attempt,
+          commit: state.head,
+          inputHash: invocation.inputHash,
+          command: invocation.command,
+          exitCode: invocation.exitCode,
+          durationMs: invocation.durationMs,
+          timedOut: invocation.timedOut,
+          outputHash: invocation.outputHash,
+          sandbox: invocation.sandbox,
+        };
+        const { artifact, created } = await insertArtifact(tx, {
+          runId: ctx.runId,
+          phase: ctx.phase,
+          type: report.type,
+          name: `tool:${toolId}:${report.type}`,
+          content: report.content,
+          hash: hashOf(report.content),
+          provenance,
+          idempotencyKey: `tool:${ctx.runId}:${ctx.phase}:${ctx.attempt}:${toolId}:${report.type}`,
+        });
+        stored.push(artifact);
+        if (created)
+          await appendLedger(tx, {
+            runId: ctx.runId,
+            type: 'artifact',
+            data: { artifactId: artifact.id, type: artifact.type, hash: artifact.hash },
+            provenance,
+          });
+      }
+      await emit(
+        ctx.db,
+        {
+          type: 'phase.tool.complete',
+          runId: ctx.runId,
+          phase: ctx.phase,
+          payload: {
+            attempt: ctx.attempt,
+            tool: invocation.tool,
+            exitCode: invocation.exitCode,
+            durationMs: invocation.durationMs,
+            timedOut: invocation.timedOut,
+            sandbox: invocation.sandbox,
+            reports: result.reports.map((r) => r.type),
+          },
+        },
+        tx,
+      );
+    });
+  }
+  return stored;
+}

@@ -1,0 +1,98 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { MeasuredCoverage, TestReport } from '../../core/schemas/tool-reports.ts';
+import { shellQuote } from '../runner.ts';
+import type { Tool } from '../tool.ts';
+import {
+  buildTestReport,
+  ParseErrors,
+  readJsonFile,
+  readNodeTestEvents,
+  relativeTo,
+} from './node-test-events.ts';
+import { readPackageJson, scriptOf, selectionFromScript } from './npm-test-script.ts';
+
+/**
+ * `test-runner`: the workspace's tests under Node's test runner with its built-in coverage, plus
+ * `node --check` on every JavaScript file. Its version is the Node version: the runner and the
+ * coverage are Node's.
+ */
+
+export const TestRunnerInput = z.object({
+  /** The workspace commit the tests run on, copied into the reports. */
+  commit: z.string().optional(),
+  timeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(10 * 60_000),
+  memoryMb: z.number().int().positive().default(1024),
+});
+export type TestRunnerInput = z.infer<typeof TestRunnerInput>;
+
+export const TestRunnerOutput = z.object({ tests: TestReport, coverage: MeasuredCoverage });
+export type TestRunnerOutput = z.infer<typeof TestRunnerOutput>;
+
+const DRIVER = fileURLToPath(new URL('./test-runner-driver.mjs', import.meta.url));
+
+const Command = z.array(z.string());
+
+export const testRunner: Tool<TestRunnerInput, TestRunnerOutput> = {
+  id: 'test-runner',
+  version: (ctx) => ctx.nodeVersion,
+  input: TestRunnerInput,
+  output: TestRunnerOutput,
+  async plan(input, ctx) {
+    const selection = selectionFromScript(scriptOf(await readPackageJson(ctx.workspace), 'test'));
+    return {
+      command: ctx.nodePath,
+      args: [DRIVER, ctx.scratchDir, JSON.stringify(selection)],
+      timeoutMs: input.timeoutMs,
+      memoryMb: input.memoryMb,
+    };
+  },
+  async parse(result, input, ctx) {
+    const events = await readNodeTestEvents(ctx.scratchDir, ctx.workspace);
+    const parseErrors = await readJsonFile(join(ctx.scratchDir, 'parse-errors.json'), ParseErrors, []);
+    const argv = await readJsonFile(join(ctx.scratchDir, 'command.json'), Command, ['node', '--test']);
+    const tests = buildTestReport(
+      ctx.ref,
+      argv.map(shellQuote).join(' '),
+      result,
+      events,
+      parseErrors,
+      input.commit,
+    );
+    return { tests, coverage: coverageOf(ctx.ref, events.coverage, ctx.workspace, input.commit) };
+  },
+};
+
+type CoverageEvent = Awaited<ReturnType<typeof readNodeTestEvents>>['coverage'];
+
+/**
+ * Node's own totals, as shares. No coverage event (the run was killed, or no file was measured)
+ * is zero coverage, not full: a missing measurement must not pass a gate.
+ */
+function coverageOf(
+  ref: string,
+  event: CoverageEvent,
+  workspace: string,
+  commit: string | undefined,
+): MeasuredCoverage {
+  const share = (percent: number): number => Math.min(1, Math.max(0, percent / 100));
+  const totals = event?.totals;
+  return {
+    tool: ref,
+    lines: totals ? share(totals.coveredLinePercent) : 0,
+    branches: totals ? share(totals.coveredBranchPercent) : 0,
+    functions: totals ? share(totals.coveredFunctionPercent) : 0,
+    files: (event?.files ?? []).map((f) => ({
+      path: relativeTo(workspace, f.path),
+      lines: share(f.coveredLinePercent),
+      branches: share(f.coveredBranchPercent),
+      functions: share(f.coveredFunctionPercent),
+    })),
+    ...(commit ? { commit } : {}),
+  };
+}

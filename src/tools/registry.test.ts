@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { builtinTools, checkTools, isBuiltinToolId } from './registry.ts';
+
+describe('tool registry', () => {
+  it('holds the built-in tools by id', () => {
+    expect(Object.keys(builtinTools).sort()).toEqual(['acceptance-runner', 'test-runner']);
+    for (const [id, tool] of Object.entries(builtinTools)) expect(tool.id).toBe(id);
+    expect(isBuiltinToolId('test-runner')).toBe(true);
+    expect(isBuiltinToolId('toString')).toBe(false);
+  });
+
+  it('checks node, git, prlimit and bwrap for doctor', async () => {
+    const checks = await checkTools();
+    expect(checks.map((c) => c.name)).toEqual(['node', 'git', 'prlimit', 'bwrap']);
+    expect(checks[0]).toMatchObject({ ok: true, detail: expect.stringContaining(process.versions.node) });
+    // This machine and CI have git and prlimit; bwrap's line says whether the sandbox works.
+    expect(checks.find((c) => c.name === 'git')).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(/^git version/),
+    });
+    expect(checks.find((c) => c.name === 'prlimit')?.ok).toBe(true);
+    expect(checks.find((c) => c.name === 'bwrap')?.detail).toMatch(/sandbox probe works|unsandboxed/);
+  });
+});
