@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentDefinition, ArtifactView, Idea } from '../core/agent.ts';
 import { PHASE_NAMES } from '../core/phases.ts';
+import type { AcceptanceRun, TestReport } from '../core/schemas/tool-reports.ts';
+import type { CodePatch, SourceTree, WorkspaceSnapshot } from './build/schemas.ts';
+import type { UserStories } from './prd/schemas.ts';
 import { agentsForPhase, builtinAgents } from './registry.ts';
 import { inputFor, runPhase, SAMPLE_IDEAS, simulateRun } from './testing/simulate.ts';
 
@@ -11,10 +14,10 @@ const EXPECTED_IDS: Record<string, string[]> = {
   prd: ['story-cutter', 'prd-writer', 'ux-flow', 'nfrs', 'trace-matrix'],
   bizdev: ['pricing', 'gtm', 'unit-economics', 'partnerships'],
   architecture: ['system-design', 'api-spec', 'data-model', 'adr'],
-  build: ['scaffolder', 'build-planner', 'ci-designer'],
+  build: ['scaffolder', 'build-planner', 'ci-designer', 'coder'],
   security: ['secrets', 'sca', 'sast', 'iac', 'container', 'privacy', 'threat-model', 'dast', 'supply-chain'],
-  'story-loop': ['story-generator', 'refiner', 'acceptance'],
-  qa: ['test-planner', 'coverage-analyst', 'e2e-designer', 'perf-analyst'],
+  'story-loop': ['story-generator', 'refiner', 'fixer'],
+  qa: ['test-planner', 'e2e-designer', 'perf-analyst', 'fixer'],
   aesthetic: ['ui-auditor', 'a11y-auditor', 'brand-consistency'],
   release: ['release-notes', 'dossier-compiler', 'deploy-planner'],
   beta: ['cohort-planner', 'telemetry-designer', 'feedback-analyst'],
@@ -29,6 +32,58 @@ const chains = new Map(IDEAS.map(([name, idea]) => [name, simulateRun(idea, { ma
 function upstreamOf(agent: AgentDefinition, artifacts: readonly ArtifactView[]): ArtifactView[] {
   const index = PHASE_NAMES.indexOf(agent.phase as (typeof PHASE_NAMES)[number]);
   return artifacts.filter((a) => PHASE_NAMES.indexOf(a.phase as (typeof PHASE_NAMES)[number]) < index);
+}
+
+/** Artifacts that both fixers produce: each measuring phase commits its own patches to the workspace. */
+const SHARED_OUTPUTS: Record<string, string[]> = { CodePatch: ['story-loop.fixer', 'qa.fixer'] };
+
+const FIXERS = new Set(SHARED_OUTPUTS['CodePatch']);
+
+function found<T>(artifacts: readonly ArtifactView[], type: string): T {
+  const view = artifacts.find((a) => a.type === type);
+  if (view === undefined) throw new Error(`no ${type} in the chain`);
+  return view.content as T;
+}
+
+function toolView(agent: AgentDefinition, type: string, content: unknown): ArtifactView {
+  return { id: `${type}-prev`, type, name: 'tool', phase: agent.phase, content };
+}
+
+/**
+ * What a fixer gets on a later gate attempt (phase-coordinator #fixContext): the previous attempt's
+ * tool report, here with the first acceptance test of the first story failing, and the workspace as
+ * committed, here the coder's tree with every resource module broken. The offline repair restores
+ * the module of that story's resource, which is idea-specific code.
+ */
+function failedAttempt(agent: AgentDefinition, chain: readonly ArtifactView[]): ArtifactView[] {
+  const story = found<UserStories>(chain, 'UserStories').stories[0]!;
+  const name = `${story.acceptanceCriteria[0]!.id.replace(/^AC-/, 'TC-')} [${story.id}] ${story.title}`;
+  const report: TestReport = {
+    tool: 'test-runner@24.0.0',
+    command: 'node --test',
+    exitCode: 1,
+    passed: 0,
+    failed: 1,
+    skipped: 0,
+    todo: 0,
+    total: 1,
+    durationMs: 5,
+    cases: [{ name, status: 'failed', durationMs: 5, message: 'expected 201, got 500' }],
+    failures: [{ name, message: 'expected 201, got 500' }],
+    parseErrors: [],
+  };
+  const tree = found<SourceTree>(chain, 'SourceTree');
+  const snapshot: WorkspaceSnapshot = {
+    commit: 'c0ffee',
+    files: tree.files.map((f) =>
+      f.path.startsWith('src/resources/') ? { path: f.path, content: 'export {};\n' } : f,
+    ),
+  };
+  const run: AcceptanceRun = { ...report, baseUrl: 'http://127.0.0.1:3000' };
+  return [
+    agent.id === 'qa.fixer' ? toolView(agent, 'TestReport', report) : toolView(agent, 'AcceptanceRun', run),
+    toolView(agent, 'WorkspaceSnapshot', snapshot),
+  ];
 }
 
 describe('the built-in agents', () => {
@@ -50,10 +105,10 @@ describe('the built-in agents', () => {
     expect(agent.reads).not.toContain(agent.produces);
   });
 
-  it('produce one artifact type each, except where a phase fans in', () => {
+  it('produce one artifact type each, except the code patches of the fixers', () => {
     const producers = new Map<string, string[]>();
     for (const a of AGENTS) producers.set(a.produces, [...(producers.get(a.produces) ?? []), a.id]);
-    expect([...producers.values()].filter((ids) => ids.length > 1)).toEqual([]);
+    expect(Object.fromEntries([...producers].filter(([, ids]) => ids.length > 1))).toEqual(SHARED_OUTPUTS);
   });
 });
 
@@ -91,10 +146,16 @@ describe.each(IDEAS)('offline output for the %s idea', (name, idea) => {
 });
 
 describe('idea-specific output', () => {
+  // A fixer with nothing failing returns an empty patch for every idea; given a failing run it
+  // repairs the idea's own code, so it is compared on a failed attempt.
   it.each(AGENTS.map((a) => [a.id, a] as const))('%s differs between two ideas', (_, agent) => {
     const [a, b] = [chains.get('todo') ?? [], chains.get('camping') ?? []];
-    const outA = agent.offline(inputFor(agent, SAMPLE_IDEAS.todo, upstreamOf(agent, a)));
-    const outB = agent.offline(inputFor(agent, SAMPLE_IDEAS.camping, upstreamOf(agent, b)));
+    const context = (chain: readonly ArtifactView[]) => [
+      ...upstreamOf(agent, chain),
+      ...(FIXERS.has(agent.id) ? failedAttempt(agent, chain) : []),
+    ];
+    const outA = agent.offline(inputFor(agent, SAMPLE_IDEAS.todo, context(a)));
+    const outB = agent.offline(inputFor(agent, SAMPLE_IDEAS.camping, context(b)));
     expect(outA).not.toEqual(outB);
   });
 
@@ -118,6 +179,37 @@ describe('idea-specific output', () => {
     expect(artifacts.map((a) => a.type)).toEqual(['IdeaClassification', 'IdeaSpec', 'IdeaValidation']);
     const agent = agentsForPhase('intake')[1]!;
     expect(agent.prompt(inputFor(agent, idea, []))).toContain('[phase 2: offline mode]');
+  });
+});
+
+describe.each([...FIXERS])('%s', (id) => {
+  const agent = builtinAgents.get(id)!;
+  const chain = chains.get('todo') ?? [];
+  const upstream = upstreamOf(agent, chain);
+
+  it('changes nothing when no test failed', () => {
+    expect(agent.offline(inputFor(agent, SAMPLE_IDEAS.todo, upstream))).toEqual({ files: [], diagnosis: [] });
+    const [report, snapshot] = failedAttempt(agent, chain);
+    const green = structuredClone(report!);
+    Object.assign(green.content as TestReport, { passed: 1, failed: 0, cases: [], failures: [] });
+    expect(agent.offline(inputFor(agent, SAMPLE_IDEAS.todo, [...upstream, green, snapshot!]))).toEqual({
+      files: [],
+      diagnosis: [],
+    });
+  });
+
+  it('restores the broken file behind a failing test, as the coder wrote it', () => {
+    const patch = agent.offline(
+      inputFor(agent, SAMPLE_IDEAS.todo, [...upstream, ...failedAttempt(agent, chain)]),
+    ) as CodePatch;
+    const written = new Map(found<SourceTree>(chain, 'SourceTree').files.map((f) => [f.path, f.content]));
+    expect(patch.files.length).toBe(1);
+    for (const f of patch.files) {
+      expect(f.path).toMatch(/^src\/resources\//);
+      expect(f.content).toBe(written.get(f.path));
+    }
+    expect(patch.diagnosis).toHaveLength(1);
+    expect(patch.diagnosis[0]?.files).toEqual(patch.files.map((f) => f.path));
   });
 });
 

@@ -62,7 +62,7 @@ describe('builtin phase configs', () => {
       prd: 5,
       bizdev: 4,
       architecture: 4,
-      build: 3,
+      build: 4,
       security: 9,
       'story-loop': 3,
       qa: 4,

@@ -30,7 +30,7 @@ import { isToolReport, measuredMetrics } from './measured-metrics.ts';
 import { planWaves, rerunClosure } from './phase-waves.ts';
 import { type ClarifyResult, clarify } from './qav/clarify.ts';
 import { compensatePhase, registerCompensation } from './sagas.ts';
-import { applyCode, measureWorkspace } from './workspace-stages.ts';
+import { applyCode, CODE_ARTIFACT_TYPES, measureWorkspace } from './workspace-stages.ts';
 
 /**
  * Runs one phase: Plan → Dispatch → Guard → Heal → Clarify → Handoff, each a durable step, inside a
@@ -329,22 +329,24 @@ export class PhaseCoordinator {
   async #fixContext(previous: readonly ArtifactRecord[]): Promise<ArtifactView[]> {
     const workbench = this.#workbench();
     if (!workbench || this.#plan.measure.length === 0) return [];
+    // Timings and commit ids differ between two runs of the same idea: leaving them out keeps a
+    // fixer's prompt a function of what failed and of the code, so a recorded run replays.
     const reports = previous.filter(isToolReport).map((a) => ({
       id: a.id,
       type: a.type,
       name: a.name,
       phase: a.phase,
-      content: a.content,
+      content: withoutVolatileFields(a.content),
     }));
     const snapshot = await workbench.snapshot(this.#runId);
     return [
       ...reports,
       {
-        id: `workspace@${snapshot.commit ?? 'empty'}`,
+        id: 'workspace',
         type: 'WorkspaceSnapshot',
         name: 'workspace',
         phase: this.phase,
-        content: snapshot,
+        content: { commit: null, files: snapshot.files },
       },
     ];
   }
@@ -372,6 +374,9 @@ export class PhaseCoordinator {
       phase: a.phase,
       content: a.content,
     });
+    // Tool reports are measurements and code is code: neither is a draft whose claims need grounding
+    // (and their timings would make the triad's prompts differ between a run and its replay).
+    const prose = artifacts.filter((a) => !isToolReport(a) && !CODE_ARTIFACT_TYPES.has(a.type));
     const budget = new BudgetAccount(this.#deps.db, this.#runId, this.phase);
     const allowance = await budget.allowance();
     const result = await clarify({
@@ -379,8 +384,8 @@ export class PhaseCoordinator {
       model: this.#deps.model,
       runId: this.#runId,
       phase: this.phase,
-      artifacts: artifacts.filter((a) => a.phase === this.phase).map(view),
-      references: artifacts.filter((a) => a.phase !== this.phase).map(view),
+      artifacts: prose.filter((a) => a.phase === this.phase).map(view),
+      references: prose.filter((a) => a.phase !== this.phase).map(view),
       thresholds: {
         fissionMinCoverage: this.#plan.refinery.fissionMinCoverage,
         fusionMinConsensus: this.#plan.refinery.fusionMinConsensus,
@@ -750,6 +755,18 @@ export class PhaseCoordinator {
       });
     return status;
   }
+}
+
+const VOLATILE = new Set(['durationMs', 'commit']);
+
+function withoutVolatileFields(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutVolatileFields);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => !VOLATILE.has(k))
+      .map(([k, v]) => [k, withoutVolatileFields(v)]),
+  );
 }
 
 class Interrupted extends Error {

@@ -10,8 +10,9 @@ import { openHarness } from '../support/run-harness.ts';
 /**
  * Self-execution: an agent whose provider keeps failing (HTTP 500 on every call, real HTTP) exhausts
  * its attempts; the phase's heal stage hands the blocking task to the orchestrator's generalist,
- * which completes it. The artifact says so in its provenance, the ledger records the decision, and
- * the run still succeeds.
+ * which completes it. The artifact says so in its provenance and the ledger records the decision. The
+ * generalist's work never passes a gate by itself: the gate fails with `self_executed_max`, saying a
+ * waiver is needed (one gate attempt here, so the phase then fails instead of trying the provider again).
  */
 describe('acceptance: self-execution when a doer fails repeatedly', () => {
   it('the generalist completes the blocking task, marked in provenance', async () => {
@@ -28,6 +29,7 @@ describe('acceptance: self-execution when a doer fails repeatedly', () => {
         '    model: openai-compatible:always-down',
         '  - ideation.tech-stack',
         '  - ideation.persona',
+        'max_gate_attempts: 1',
         '',
       ].join('\n'),
     );
@@ -37,7 +39,14 @@ describe('acceptance: self-execution when a doer fails repeatedly', () => {
         title: 'Self-execution',
         description: 'A shared todo app for small teams',
       });
-      expect(outcome).toBe('succeeded');
+      expect(outcome).toBe('failed');
+      const gate = (await readLedger(h.rt.db, runId, { type: 'gate' })).find(
+        (g) => g.data['phase'] === 'ideation',
+      );
+      expect(gate?.data['pass']).toBe(false);
+      expect(JSON.stringify(gate?.data['reasons'])).toMatch(
+        /self_executed_max exceeded: 1 > 0 \(completed by the orchestrator's generalist after the doer failed: ideation\.competitive; accepting it needs a waiver\)/,
+      );
       expect(server.requests.length).toBeGreaterThanOrEqual(4); // every attempt really went over HTTP
       const competitive = (await listArtifacts(h.rt.db, runId, { phase: 'ideation' })).find(
         (a) => a.name === 'ideation.competitive',

@@ -1,5 +1,6 @@
+import { z } from 'zod';
 import type { AgentInput } from '../../core/agent.ts';
-import { AcceptanceRun, TestReport } from '../../core/schemas/tool-reports.ts';
+import { TestCaseResult, type TestReport } from '../../core/schemas/tool-reports.ts';
 import { readArtifact } from '../shared/artifacts.ts';
 import { defineAgent } from '../shared/define.ts';
 import { repairApp } from './app/repair.ts';
@@ -19,12 +20,37 @@ import { type CodePatch, CodePatch as CodePatchSchema, WorkspaceSnapshot } from 
 
 const UPSTREAM = ['IdeaClassification', 'UserStories', 'PRD', 'ApiSpec', 'DataModel', 'ArchitectureSpec'];
 
+/**
+ * What a fixer reads of a test run. The coordinator leaves timings and commit ids out of a fixer's
+ * inputs (they would make its prompt differ between two runs of the same failure), so this is the
+ * report without them.
+ */
+const FailedRun = z
+  .object({
+    passed: z.number().int(),
+    failed: z.number().int(),
+    total: z.number().int(),
+    cases: z.array(TestCaseResult.omit({ durationMs: true }).loose()),
+    failures: z.array(z.object({ name: z.string(), message: z.string(), file: z.string().optional() })),
+    parseErrors: z.array(
+      z.object({ file: z.string(), line: z.number().int().optional(), message: z.string() }),
+    ),
+  })
+  .loose();
+
 function failingReport(input: AgentInput, type: 'TestReport' | 'AcceptanceRun'): TestReport | undefined {
-  const report =
-    type === 'TestReport'
-      ? readArtifact(input, 'TestReport', TestReport)
-      : readArtifact(input, 'AcceptanceRun', AcceptanceRun);
-  if (!report) return undefined;
+  const run = readArtifact(input, type, FailedRun);
+  if (!run) return undefined;
+  const report = {
+    tool: type,
+    command: '',
+    exitCode: null,
+    skipped: 0,
+    todo: 0,
+    durationMs: 0,
+    ...run,
+    cases: run.cases.map((c) => ({ ...c, durationMs: 0 })),
+  } as TestReport;
   const broken = report.failed > 0 || report.parseErrors.length > 0 || report.passed < report.total;
   return broken ? report : undefined;
 }

@@ -3,24 +3,31 @@ import { loadPhaseConfigs, type PhaseConfigSet } from '../../config/load-phase-c
 import { PHASE_NAMES } from '../../core/phases.ts';
 import { parseRubricName, type RubricThreshold } from '../../core/schemas/rubric.ts';
 import { evaluateGate } from '../../orchestrator/gatekeeper.ts';
+import { measuredMetrics } from '../../orchestrator/measured-metrics.ts';
 import { METRICS } from '../fix-hints.ts';
 import { metricsFor } from '../registry.ts';
-import { TEST_RUBRICS, YAML_RUBRICS } from '../testing/rubrics.ts';
+import { MEASURED_METRICS, TEST_RUBRICS, YAML_RUBRICS } from '../testing/rubrics.ts';
 import { SAMPLE_IDEAS, simulateRun } from '../testing/simulate.ts';
 
 /**
  * The phase YAML and the guards are written apart; the gatekeeper fails a rubric whose metric nobody
- * reports. These tests keep the two in step: every rubric names a metric that is measured, and the
- * offline run passes the real YAML gates.
+ * reports. These tests keep the two in step: every rubric names a metric that a guard or the
+ * orchestrator reports, and the offline run passes the real YAML gates — except the rubrics of the
+ * phase's `measured_metrics`, which only a tool run can satisfy (see below).
  */
 
-/** Metrics the phase coordinator adds to every phase's evidence, next to the guards' (phase-coordinator.ts). */
+/**
+ * Metrics the phase coordinator adds to every phase's evidence, next to the guards' (phase-coordinator.ts):
+ * the Q/A/V and refinery figures, and `self_executed` (its rubric is added when a step healed itself).
+ * It also adds the phase's `measured_metrics`, computed from tool reports (measured-metrics.ts).
+ */
 const ORCHESTRATOR_METRICS = [
   'fission_coverage',
   'fusion_consensus',
   'kmap_conflicts',
   'qav_grounding',
   'user_prompts',
+  'self_executed',
 ] as const;
 
 const isOrchestratorMetric = (metric: string) => (ORCHESTRATOR_METRICS as readonly string[]).includes(metric);
@@ -36,10 +43,51 @@ beforeAll(async () => {
   configs = await loadPhaseConfigs();
 });
 
-function rubricsOf(phase: string): Readonly<Record<string, RubricThreshold>> {
+function configOf(phase: string) {
   const config = configs.byName.get(phase);
   if (config === undefined) throw new Error(`no builtin config for phase ${phase}`);
-  return config.rubrics;
+  return config;
+}
+
+function rubricsOf(phase: string): Readonly<Record<string, RubricThreshold>> {
+  return configOf(phase).rubrics;
+}
+
+/** The metrics the orchestrator computes from the phase's tool reports (YAML `measured_metrics`). */
+function measuredOf(phase: string): readonly string[] {
+  return configOf(phase).measuredMetrics;
+}
+
+/** One report of each kind a measure tool stores, for the metrics they support. */
+function toolReports() {
+  const provenance = { source: 'tool', tool: 'test-runner@24.0.0' };
+  const testReport = {
+    tool: 'test-runner@24.0.0',
+    command: 'node --test',
+    exitCode: 0,
+    passed: 1,
+    failed: 0,
+    skipped: 0,
+    todo: 0,
+    total: 1,
+    durationMs: 1,
+    cases: [{ name: 'TC-1.1.1 [US-1.1] works', status: 'passed', durationMs: 1 }],
+    failures: [],
+    parseErrors: [],
+  };
+  return [
+    { type: 'TestReport', content: testReport, provenance },
+    {
+      type: 'MeasuredCoverage',
+      content: { tool: 'test-runner@24.0.0', lines: 1, branches: 1, functions: 1, files: [] },
+      provenance,
+    },
+    {
+      type: 'AcceptanceRun',
+      content: { ...testReport, baseUrl: 'http://127.0.0.1:1' },
+      provenance: { source: 'tool', tool: 'acceptance-runner@1.0.0' },
+    },
+  ];
 }
 
 describe('phase YAML rubrics and guard metrics', () => {
@@ -48,9 +96,20 @@ describe('phase YAML rubrics and guard metrics', () => {
   });
 
   it.each(PHASE_NAMES)('%s: every rubric names a metric a guard or the orchestrator reports', (phase) => {
-    const measured = new Set([...metricsFor(phase), ...ORCHESTRATOR_METRICS]);
+    const measured = new Set([...metricsFor(phase), ...ORCHESTRATOR_METRICS, ...measuredOf(phase)]);
     const unmeasured = Object.keys(rubricsOf(phase)).filter((rubric) => !measured.has(metricOf(rubric)));
     expect(unmeasured).toEqual([]);
+  });
+
+  it.each(PHASE_NAMES)('%s: measured metrics come from a tool report, never from a guard', (phase) => {
+    const measured = measuredOf(phase);
+    expect(MEASURED_METRICS[phase] ?? []).toEqual(measured);
+    // A guard reporting one would be refused by the gatekeeper: it may only come from a tool.
+    expect(metricsFor(phase).filter((metric) => measured.includes(metric))).toEqual([]);
+    const computed = Object.keys(measuredMetrics(toolReports(), { stories: [] }));
+    expect(measured.filter((metric) => !computed.includes(metric))).toEqual([]);
+    if (measured.length > 0) expect(configOf(phase).measure.length).toBeGreaterThan(0);
+    for (const tool of configOf(phase).measure) expect(configOf(phase).allowlistedTools).toContain(tool);
   });
 
   it.each(PHASE_NAMES)('%s: every waiver names a rubric of the phase', (phase) => {
@@ -59,8 +118,9 @@ describe('phase YAML rubrics and guard metrics', () => {
     for (const waiver of config?.waiversAllowed ?? []) expect(rubrics).toContain(waiver);
   });
 
-  it.each(PHASE_NAMES)('%s: every guard metric has a fix hint of its phase', (phase) => {
-    for (const metric of metricsFor(phase)) expect(METRICS[metric]?.phase).toBe(phase);
+  it.each(PHASE_NAMES)('%s: every guard and measured metric has a fix hint of its phase', (phase) => {
+    for (const metric of [...metricsFor(phase), ...measuredOf(phase)])
+      expect(METRICS[metric]?.phase).toBe(phase);
   });
 
   it.each(PHASE_NAMES)('%s: the test rubrics mirror the YAML and cover every guard metric', (phase) => {
@@ -76,9 +136,15 @@ describe.each(Object.entries(SAMPLE_IDEAS))('an offline run of the %s idea', (_,
   it.each(PHASE_NAMES)('passes the %s YAML gate on the first attempt, without waivers', (phase) => {
     const outcome = run.outcomes.find((o) => o.phase === phase);
     expect(outcome?.attempts).toBe(1);
-    // The orchestrator's Q/A/V metrics are not part of an offline run of the agents.
+    // The orchestrator's Q/A/V metrics are not part of an offline run of the agents, and neither are
+    // the measured metrics (story-loop acceptance, qa tests and coverage): an in-memory run has no tools
+    // to measure them. Those gates are proven by the acceptance tests with real tools
+    // (test/acceptance/real-software.acceptance.test.ts).
     const rubrics = Object.fromEntries(
-      Object.entries(rubricsOf(phase)).filter(([rubric]) => !isOrchestratorMetric(metricOf(rubric))),
+      Object.entries(rubricsOf(phase)).filter(
+        ([rubric]) =>
+          !isOrchestratorMetric(metricOf(rubric)) && !measuredOf(phase).includes(metricOf(rubric)),
+      ),
     );
     const gate = evaluateGate({
       phase,

@@ -6,17 +6,7 @@ import { defineAgent } from '../shared/define.ts';
 import { profileIdea } from '../shared/profile.ts';
 import { E2eSuite, PerfBudgets, TestPlan } from './schemas.ts';
 
-const UPSTREAM = [
-  'PRD',
-  'UserStories',
-  'RTM',
-  'NFRs',
-  'UxFlows',
-  'ApiSpec',
-  'BuildPlan',
-  'RefinedStories',
-  'AcceptanceReport',
-];
+const UPSTREAM = ['PRD', 'UserStories', 'RTM', 'NFRs', 'UxFlows', 'ApiSpec', 'BuildPlan', 'RefinedStories'];
 
 export const testPlanner = defineAgent({
   id: 'qa.test-planner',

@@ -40,15 +40,7 @@ function securityFixes(input: AgentInput): string[] {
 export const releaseNotes = defineAgent({
   id: 'release.release-notes',
   purpose: 'Release notes: highlights, features by story, fixes, known issues and upgrade notes.',
-  reads: [
-    'PRD',
-    'UserStories',
-    'RefinedStories',
-    'AcceptanceRun',
-    ...SECURITY_REPORT_TYPES,
-    'AccessibilityReport',
-    'NFRs',
-  ],
+  reads: ['PRD', 'UserStories', 'RefinedStories', ...SECURITY_REPORT_TYPES, 'AccessibilityReport', 'NFRs'],
   produces: 'ReleaseNotes',
   tools: ['changelog'],
   role: 'You are a technical writer. Release notes tell users what changed for them, in their words, and are honest about known issues.',

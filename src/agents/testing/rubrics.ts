@@ -29,13 +29,8 @@ export const YAML_RUBRICS: Readonly<Record<string, Rubrics>> = {
     threat_model_coverage_min: 0.9,
     sbom_required: true,
   },
-  'story-loop': { stories_done_ratio_min: 0.95, acceptance_pass_ratio_min: 0.95, open_stories_max: 0 },
-  qa: {
-    test_coverage_min: 0.8,
-    test_pass_rate_min: 0.95,
-    e2e_flows_covered_min: 0.9,
-    perf_budget_met_required: true,
-  },
+  'story-loop': { stories_done_ratio_min: 1, acceptance_pass_ratio_min: 1, open_stories_max: 0 },
+  qa: { test_coverage_min: 0.8, test_pass_rate_min: 1, parse_errors_max: 0, e2e_flows_covered_min: 0.9 },
   aesthetic: {
     a11y_violations_critical_max: 0,
     wcag_level_aa_required: true,
@@ -47,6 +42,28 @@ export const YAML_RUBRICS: Readonly<Record<string, Rubrics>> = {
 };
 
 /**
+ * The `measured_metrics` of config/phases/<phase>.yaml, verbatim (rubric-coverage.test.ts checks it):
+ * metrics the orchestrator computes from tool reports at gate time (src/orchestrator/measured-metrics.ts)
+ * and the gatekeeper accepts from nowhere else. No guard reports them, and an in-memory run of the
+ * agents (simulate.ts) runs no tools, so TEST_RUBRICS leaves their rubrics out: they are proven by the
+ * acceptance tests with real tools (test/acceptance/real-software.acceptance.test.ts).
+ */
+export const MEASURED_METRICS: Readonly<Record<string, readonly string[]>> = {
+  'story-loop': ['acceptance_pass_ratio', 'stories_done_ratio', 'open_stories'],
+  qa: ['test_pass_rate', 'test_coverage', 'parse_errors'],
+};
+
+/** The metric a rubric names: `open_stories_max` → `open_stories`. */
+export function metricOfRubric(rubric: string): string {
+  return rubric.replace(/_(max|min|required|range)$/, '');
+}
+
+/** Whether the rubric's metric is measured by a tool in the phase (see MEASURED_METRICS). */
+export function isMeasuredRubric(phase: string, rubric: string): boolean {
+  return (MEASURED_METRICS[phase] ?? []).includes(metricOfRubric(rubric));
+}
+
+/**
  * Thresholds for the guard metrics the YAML does not gate, so that every metric has a test rubric
  * (the fault tests, faults.test.ts, look one up for each metric they break).
  */
@@ -54,6 +71,7 @@ const GUARD_ONLY_RUBRICS: Readonly<Record<string, Rubrics>> = {
   bizdev: { viability_score_min: 0.7 },
   architecture: { components_count_min: 3 },
   security: { high_findings_unmitigated_max: 0 },
+  'story-loop': { stories_refined_ratio_min: 1 },
   release: { release_notes_complete_required: true },
 };
 
@@ -65,11 +83,18 @@ const RELAXED_FOR_FAN_OUT: Readonly<Record<string, Rubrics>> = {
   release: { dossier_sections_min: 6 },
 };
 
-/** What the offline synthesizers are tested against: the YAML, plus guard-only rubrics, relaxed as above. */
+/**
+ * What the offline synthesizers are tested against: the YAML without its measured rubrics (no tools
+ * run in a unit-level simulation; see MEASURED_METRICS), plus guard-only rubrics, relaxed as above.
+ */
 export const TEST_RUBRICS: Readonly<Record<string, Rubrics>> = Object.fromEntries(
   Object.entries(YAML_RUBRICS).map(([phase, rubrics]) => [
     phase,
-    { ...rubrics, ...GUARD_ONLY_RUBRICS[phase], ...RELAXED_FOR_FAN_OUT[phase] },
+    {
+      ...Object.fromEntries(Object.entries(rubrics).filter(([rubric]) => !isMeasuredRubric(phase, rubric))),
+      ...GUARD_ONLY_RUBRICS[phase],
+      ...RELAXED_FOR_FAN_OUT[phase],
+    },
   ]),
 );
 

@@ -9,11 +9,13 @@ export function targetJs(): string {
   return `import { randomUUID } from 'node:crypto';
 
 /**
- * The service under test: BASE_URL when set (the acceptance run against a started app), else the app
- * in-process on an ephemeral port with an in-memory database, one per test file.
+ * The service under test: BASE_URL when it is an http(s) URL (the acceptance run against a started
+ * app), else the app in-process on an ephemeral port with an in-memory database, one per test file.
+ * Other tools set BASE_URL to a path ("/"), which is not a server to test.
  */
 export async function startTarget() {
-  if (process.env.BASE_URL) return { baseUrl: process.env.BASE_URL.replace(/\\/$/, ''), stop: async () => {} };
+  const base = process.env.BASE_URL ?? '';
+  if (/^https?:\\/\\//.test(base)) return { baseUrl: base.replace(/\\/$/, ''), stop: async () => {} };
   const { createApp } = await import('../../src/app.js');
   const app = createApp({ dataFile: ':memory:' });
   await new Promise((resolve) => app.server.listen(0, '127.0.0.1', resolve));
