@@ -334,7 +334,7 @@ export class Orchestrator {
           tx,
         );
       });
-      await this.#deps.onSettled?.(runId, 'succeeded');
+      await this.#afterSettled(runId, 'succeeded');
     } else if (outcome === 'failed') {
       const failed = (await getPhases(db, runId)).find((p) => p.status === 'failed');
       const error = {
@@ -354,7 +354,7 @@ export class Orchestrator {
           tx,
         );
       });
-      await this.#deps.onSettled?.(runId, 'failed');
+      await this.#afterSettled(runId, 'failed');
     } else if (outcome === 'paused') {
       await updateRun(db, runId, { status: 'paused' });
     } else {
@@ -362,6 +362,18 @@ export class Orchestrator {
         await updateRun(tx, runId, { status: 'cancelled', completed: true });
         await emit(db, { type: 'run.cancelled', runId, payload: { reason: 'signal' } }, tx);
       });
+    }
+  }
+
+  /** The run's outcome is already stored: a failure here (say, a full disk for the dossier) is logged, not fatal. */
+  async #afterSettled(runId: string, outcome: 'succeeded' | 'failed'): Promise<void> {
+    try {
+      await this.#deps.onSettled?.(runId, outcome);
+    } catch (error) {
+      this.#logger.error(
+        { runId, err: coerceError(error).message },
+        'could not write the dossier; `ideamine dossier <run>` writes it again',
+      );
     }
   }
 

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { invalidInput } from '../core/errors.ts';
+import { canonicalJson, sha256 } from '../core/ids.ts';
 import { toolEnv, toolPath } from './environment.ts';
 import { ToolFailedError, ToolNotFoundError, ToolRefusedError } from './errors.ts';
 import { computeLimits, isNodeCommand, looksOutOfMemory, prlimitArgs } from './limits.ts';
@@ -164,21 +164,6 @@ export async function resolveExecutable(
     }
   }
   throw new ToolNotFoundError(command, toolId);
-}
-
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-/** JSON with sorted keys: equal inputs hash equally whatever order their keys were built in. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
-      a < b ? -1 : a > b ? 1 : 0,
-    );
-    return Object.fromEntries(entries);
-  });
 }
 
 export function shellQuote(arg: string): string {

@@ -12,7 +12,7 @@ import type {
 import { builtinTools, isBuiltinToolId } from './registry.ts';
 import { runTool } from './runner.ts';
 import type { ToolRecorder as RunnerRecorder, ToolInvocation } from './tool.ts';
-import { openWorkspace, type Workspace } from './workspace.ts';
+import { openWorkspace, Workspace } from './workspace.ts';
 
 /**
  * The `Workbench` the orchestrator drives: one git workspace per run under
@@ -89,9 +89,15 @@ export function createWorkbench(options: WorkbenchOptions): Workbench {
     async info(runId): Promise<WorkspaceInfo | null> {
       const dir = dirOf(runId);
       if (!existsSync(join(dir, '.git'))) return null;
-      const ws = await openWorkspace(dir);
-      const [head, files, log] = await Promise.all([ws.head(), ws.files(), ws.log()]);
-      return { path: ws.dir, head: head ?? null, files, log };
+      // Informational (status, the run summary, the dossier): a repository the disk or a crash left
+      // unreadable is reported as no workspace rather than failing the command that asked.
+      try {
+        const ws = new Workspace(dir);
+        const [head, files, log] = await Promise.all([ws.head(), ws.files(), ws.log()]);
+        return { path: ws.dir, head: head ?? null, files, log };
+      } catch {
+        return null;
+      }
     },
     async measure(runId, toolId, { allowlist, recorder, signal }): Promise<MeasureResult> {
       if (!isBuiltinToolId(toolId))

@@ -193,13 +193,10 @@ export async function openWorkspace(dir: string): Promise<Workspace> {
   } catch (error) {
     throw mapDiskFull(error, dir);
   }
-  const workspace = new Workspace(dir);
-  const isRepo = await lstat(join(dir, '.git')).then(
-    () => true,
-    () => false,
-  );
-  if (!isRepo) await git(dir, ['init', '-q', '-b', 'main']);
-  return workspace;
+  // `git init` on an existing repository only adds what is missing, so it also repairs one that a
+  // full disk or a crash left half-initialised (a `.git` without HEAD); it never touches history.
+  await git(dir, ['init', '-q', '-b', 'main']);
+  return new Workspace(dir);
 }
 
 /** A workspace-relative path with `/` separators, or an error: no absolute paths, `..` or `.git`. */

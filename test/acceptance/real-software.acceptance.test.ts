@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PHASE_NAMES } from '../../src/core/phases.ts';
 import { getPhases } from '../../src/storage/run-store.ts';
 import { ROOT, runCli, spawnCli, waitForJsonLine } from '../support/cli.ts';
 import { brokenPageScript, uselessFixer, wrongDeleteStatus } from '../support/code-faults.ts';
@@ -96,21 +97,7 @@ describe('acceptance: real software from every run', () => {
     expect(dossier.run.status).toBe('succeeded');
     expect(dossier.workspace.commit).toBe(git(workspace, 'rev-parse', 'HEAD').trim());
     expect(dossier.workspace.path).toBe(workspace);
-    expect(dossier.phases.map((p: { phase: string }) => p.phase)).toEqual([
-      'intake',
-      'ideation',
-      'critique',
-      'prd',
-      'bizdev',
-      'architecture',
-      'build',
-      'security',
-      'story-loop',
-      'qa',
-      'aesthetic',
-      'release',
-      'beta',
-    ]);
+    expect(dossier.phases.map((p: { phase: string }) => p.phase)).toEqual([...PHASE_NAMES]);
 
     // `npm test` in the workspace passes, and its counts are the dossier's.
     const tests = npm(workspace, ['test']);

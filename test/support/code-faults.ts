@@ -8,71 +8,61 @@ import type { Fault } from './faulty-model.ts';
 
 type Files = SourceTree['files'];
 
-/** The first resource module of the generated service (`src/resources/<plural>.js`). */
-function firstResource(files: Files): Files[number] {
-  const file = [...files]
-    .sort((a, b) => a.path.localeCompare(b.path))
-    .find((f) => f.path.startsWith('src/resources/'));
-  if (!file) throw new Error('code fault: the source tree has no src/resources/*.js');
+function fileAt(files: Files, path: string): Files[number] {
+  const file = files.find((f) => f.path === path);
+  if (!file) throw new Error(`code fault: the source tree has no ${path}`);
   return file;
 }
 
-function replaceOnce(file: Files[number], from: string, to: string): void {
-  if (!file.content.includes(from)) throw new Error(`code fault: "${from}" not found in ${file.path}`);
-  file.content = file.content.replace(from, to);
+/** The first resource module of the generated service (`src/resources/<plural>.js`). */
+function firstResource(files: Files): Files[number] {
+  const path = files
+    .map((f) => f.path)
+    .sort()
+    .find((p) => p.startsWith('src/resources/'));
+  if (!path) throw new Error('code fault: the source tree has no src/resources/*.js');
+  return fileAt(files, path);
+}
+
+/** A fault on the coder's output: one text replaced, once, in the file `pick` chooses. */
+function codeEdit(
+  calls: Fault['calls'],
+  pick: (files: Files) => Files[number],
+  from: string,
+  to: string,
+): Fault {
+  return {
+    agentId: 'build.coder',
+    calls,
+    mutate(output) {
+      const tree = output as SourceTree;
+      const file = pick(tree.files);
+      if (!file.content.includes(from)) throw new Error(`code fault: "${from}" not found in ${file.path}`);
+      file.content = file.content.replace(from, to);
+      return tree;
+    },
+  };
 }
 
 /** A broken handler: DELETE answers 200 with a body instead of 204 (a wrong status code). */
-export function wrongDeleteStatus(calls: Fault['calls'] = 'first'): Fault {
-  return {
-    agentId: 'build.coder',
+export const wrongDeleteStatus = (calls: Fault['calls'] = 'first'): Fault =>
+  codeEdit(
     calls,
-    mutate(output) {
-      const tree = output as SourceTree;
-      replaceOnce(
-        firstResource(tree.files),
-        'return { status: 204 };',
-        'return { status: 200, body: { deleted: true } };',
-      );
-      return tree;
-    },
-  };
-}
+    firstResource,
+    'return { status: 204 };',
+    'return { status: 200, body: { deleted: true } };',
+  );
 
 /** A file that does not parse: a stray brace in the first resource module. */
-export function syntaxError(calls: Fault['calls'] = 'first'): Fault {
-  return {
-    agentId: 'build.coder',
-    calls,
-    mutate(output) {
-      const tree = output as SourceTree;
-      replaceOnce(
-        firstResource(tree.files),
-        'export function routes(store) {',
-        'export function routes(store) {{',
-      );
-      return tree;
-    },
-  };
-}
+export const syntaxError = (calls: Fault['calls'] = 'first'): Fault =>
+  codeEdit(calls, firstResource, 'export function routes(store) {', 'export function routes(store) {{');
 
 /**
  * A page script that does not parse (`const RESOURCES = {{`). The service never loads it, so the
  * acceptance run passes; only the test runner's parse check sees it.
  */
-export function brokenPageScript(calls: Fault['calls'] = 'first'): Fault {
-  return {
-    agentId: 'build.coder',
-    calls,
-    mutate(output) {
-      const tree = output as SourceTree;
-      const page = tree.files.find((f) => f.path === 'public/app.js');
-      if (!page) throw new Error('code fault: the source tree has no public/app.js');
-      replaceOnce(page, 'const RESOURCES = {', 'const RESOURCES = {{');
-      return tree;
-    },
-  };
-}
+export const brokenPageScript = (calls: Fault['calls'] = 'first'): Fault =>
+  codeEdit(calls, (files) => fileAt(files, 'public/app.js'), 'const RESOURCES = {', 'const RESOURCES = {{');
 
 /** A fixer that changes nothing: the repair it found never reaches the workspace. */
 export function uselessFixer(agentId: 'qa.fixer' | 'story-loop.fixer'): Fault {

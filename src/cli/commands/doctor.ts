@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { isProcessAlive, readLockOwner } from '../../storage/lock-file.ts';
 import { redactUrl } from '../../storage/redact.ts';
+import { checkTools } from '../../tools/registry.ts';
 import type { CliContext } from '../context.ts';
 import { printJson, printLine } from '../output.ts';
 
@@ -24,6 +25,8 @@ export function registerDoctorCommand(program: Command, cli: CliContext): void {
       if (options.databaseUrl) checks.push(await checkPostgres(options.databaseUrl));
       if (options.redisUrl) checks.push(await checkRedis(options.redisUrl));
       checks.push(await cli.checkModel(options));
+      // The tools a run uses on its workspace: git and prlimit are required, bwrap is the sandbox.
+      checks.push(...(await checkTools()).filter((t) => t.name !== 'node'));
       if (flags.json) printJson({ ok: checks.every((c) => c.ok), checks });
       else for (const c of checks) printLine(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(10)} ${c.detail}`);
       if (!checks.every((c) => c.ok)) process.exitCode = 1;
