@@ -116,9 +116,12 @@ describe('acceptance: real software from every run', () => {
     expect(byHand['tests']).toBeGreaterThan(20);
 
     // Coverage by hand equals the dossier's (Node prints percentages to two decimals).
+    // The workspace's own test command, with Node's coverage switched on, run the way a person would.
+    const script = JSON.parse(readFileSync(join(workspace, 'package.json'), 'utf8')).scripts.test as string;
+    expect(script).toMatch(/^node --test /);
     const covered = execFileSync(
-      process.execPath,
-      ['--test', '--experimental-test-coverage', 'test/**/*.test.js'],
+      'sh',
+      ['-c', script.replace(/^node --test /, `"${process.execPath}" --test --experimental-test-coverage `)],
       { cwd: workspace, encoding: 'utf8' },
     );
     const row = /^ℹ all files\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)/m.exec(covered);

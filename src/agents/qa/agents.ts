@@ -98,13 +98,13 @@ function latencyTarget(nfrs: NFRs['nfrs']): number {
  */
 export const perfAnalyst = defineAgent({
   id: 'qa.perf-analyst',
-  purpose: 'Performance budgets (latency, page load, error rate) from the NFRs, with how each is measured.',
+  purpose: 'Performance budgets (latency, page load, error rate) from the NFRs.',
   reads: [...UPSTREAM, 'TestPlan'],
   produces: 'PerfBudgets',
   tools: ['load-test'],
   role: 'You are a performance engineer. You turn the NFRs into budgets a load test can check.',
-  task: 'Set the performance budgets of the idea (latency, page load, error rate) and how each is measured.',
-  rules: ['Every budget is lower-is-better, with its unit and the measurement that checks it.'],
+  task: 'Set the performance budgets of the idea (latency, page load, error rate).',
+  rules: ['Every budget is lower-is-better, with its unit.'],
   outputSchema: PerfBudgets,
   offline(input) {
     const p = profileIdea(input.idea);
@@ -115,19 +115,16 @@ export const perfAnalyst = defineAgent({
           name: `p95 latency of ${p.features[0]?.name.toLowerCase() ?? 'the core flow'}`,
           target,
           unit: 'ms',
-          measurement: 'load test against the started app: 95th percentile over the run',
         },
         {
           name: 'Largest contentful paint, mobile',
           target: 2500,
           unit: 'ms',
-          measurement: 'headless browser trace of the home page',
         },
         {
           name: 'Error rate at 50 requests/s',
           target: 1,
           unit: '%',
-          measurement: 'non-2xx/3xx responses during the load test',
         },
       ],
     };

@@ -33,7 +33,6 @@ export const PerfBudgets = z.object({
         name: Text,
         target: z.number().positive(),
         unit: z.string().min(1),
-        measurement: Text,
       }),
     )
     .min(1),

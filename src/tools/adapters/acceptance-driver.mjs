@@ -88,22 +88,29 @@ if (spec.kind === 'service') {
     // learn their names; the report counts every one as failed whatever its body did.
     await run(
       process.execPath,
-      nodeTestArgs(eventsFile, { flags: ['--test-timeout=5000'], patterns: spec.patterns }),
+      nodeTestArgs(eventsFile, {
+        flags: [...(spec.flags ?? []), '--test-timeout=5000'],
+        patterns: spec.patterns,
+      }),
       {
         env: { ...process.env, BASE_URL: baseUrl },
       },
     );
     exitCode = 1;
   } else {
-    exitCode = await run(process.execPath, nodeTestArgs(eventsFile, { flags: [], patterns: spec.patterns }), {
-      env: { ...process.env, BASE_URL: baseUrl },
-    });
+    exitCode = await run(
+      process.execPath,
+      nodeTestArgs(eventsFile, { flags: spec.flags ?? [], patterns: spec.patterns }),
+      {
+        env: { ...process.env, BASE_URL: baseUrl },
+      },
+    );
     await stopApp(state);
   }
 } else {
   exitCode = await run(
     process.execPath,
-    nodeTestArgs(eventsFile, { flags: [], patterns: spec.patterns }),
+    nodeTestArgs(eventsFile, { flags: spec.flags ?? [], patterns: spec.patterns }),
     {},
   );
 }
@@ -114,4 +121,5 @@ writeFileSync(
     command: ['node', ...nodeTestArgs(eventsFile, { flags: [], patterns: spec.patterns })],
   }),
 );
-process.exitCode = exitCode;
+// Exit now: fetch keeps idle keep-alive sockets (and their timers) for seconds after the app is gone.
+process.exit(exitCode);

@@ -6,7 +6,7 @@ import { AcceptanceRun } from '../../core/schemas/tool-reports.ts';
 import { shellQuote } from '../runner.ts';
 import type { Tool } from '../tool.ts';
 import { buildTestReport, readNodeTestEvents } from './node-test-events.ts';
-import { readPackageJson, scriptOf, shellWords } from './npm-test-script.ts';
+import { readPackageJson, scriptOf, selectionFromScript, shellWords } from './npm-test-script.ts';
 
 /**
  * `acceptance-runner`: the acceptance tests (`test/acceptance/`) against the running app over HTTP.
@@ -67,6 +67,8 @@ export const acceptanceRunner: Tool<AcceptanceRunnerInput, AcceptanceRun> = {
       start: startCommand(pkg),
       healthTimeoutMs: input.healthTimeoutMs,
       patterns: PATTERNS,
+      // The workspace's own test-runner flags (e.g. --test-isolation=none), as `npm test` runs them.
+      flags: selectionFromScript(scriptOf(pkg, 'test')).flags,
     };
     return {
       command: ctx.nodePath,

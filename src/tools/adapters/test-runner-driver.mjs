@@ -1,7 +1,7 @@
 // Runs inside one sandboxed invocation: `node --check` on every JavaScript file (a file that does not
 // parse is reported with the parser's own message), then the workspace's tests with coverage.
 // argv: <scratch dir> <json: { flags, patterns }>
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { nodeTestArgs, run } from './driver-support.mjs';
@@ -33,13 +33,34 @@ function parseError(file, stderr) {
   return { file, ...(where ? { line: Number(where[1]) } : {}), message: message.trim() };
 }
 
-const parseErrors = [];
-for (const dir of CHECKED_DIRS) {
-  for (const file of jsFiles(dir)) {
-    const result = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8' });
-    if (result.status !== 0) parseErrors.push(parseError(relative('.', file), result.stderr ?? ''));
-  }
+/** `node --check <file>`: exit code and the parser's message. */
+function check(file) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--check', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk.toString('utf8');
+    });
+    child.on('error', (error) => resolve({ status: 1, stderr: String(error) }));
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
 }
+
+// One process per file (that is what `node --check` takes), four at a time; results keep file order.
+const files = CHECKED_DIRS.flatMap((dir) => [...jsFiles(dir)]);
+const results = new Array(files.length);
+let next = 0;
+await Promise.all(
+  Array.from({ length: 4 }, async () => {
+    while (next < files.length) {
+      const i = next++;
+      results[i] = await check(files[i]);
+    }
+  }),
+);
+const parseErrors = files.flatMap((file, i) =>
+  results[i].status === 0 ? [] : [parseError(relative('.', file), results[i].stderr ?? '')],
+);
 writeFileSync(join(scratch, 'parse-errors.json'), JSON.stringify(parseErrors));
 
 const args = nodeTestArgs(join(scratch, 'events.jsonl'), {
@@ -47,4 +68,4 @@ const args = nodeTestArgs(join(scratch, 'events.jsonl'), {
   patterns: spec.patterns,
 });
 writeFileSync(join(scratch, 'command.json'), JSON.stringify(['node', ...args]));
-process.exitCode = await run(process.execPath, args, {});
+process.exit(await run(process.execPath, args, {}));

@@ -4,9 +4,11 @@ import type { AppSpec } from '../spec.ts';
 
 /**
  * Only `*.test.js` files: Node's default discovery would also run every `.js` under `test/`, helpers
- * included. Node expands the quoted glob itself, so no shell globbing is involved.
+ * included. Node expands the quoted glob itself, so no shell globbing is involved. The files run in
+ * one process (`--test-isolation=none`): each starts its own app on its own port and in-memory
+ * database, so they need no process of their own, and the suite takes a second instead of five.
  */
-export const TEST_SCRIPT = 'node --test "test/**/*.test.js"';
+export const TEST_SCRIPT = 'node --test --test-isolation=none "test/**/*.test.js"';
 
 export function packageJson(spec: AppSpec): string {
   const manifest = {
