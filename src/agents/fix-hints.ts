@@ -255,6 +255,12 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
     regenerate,
     'fix the code the failing tests point at (their names and messages are in the TestReport); the test runner measures again',
   ),
+  perf_budget_met: m(
+    'qa',
+    ['fixer'],
+    regenerate,
+    'make the slow or failing endpoints meet their budgets (the load test report names them); the load test measures again',
+  ),
   parse_errors: m(
     'qa',
     ['fixer'],

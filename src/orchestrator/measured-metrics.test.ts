@@ -257,3 +257,55 @@ describe('only tool reports count', () => {
     expect(metrics).toEqual({});
   });
 });
+
+describe('perf_budget_met from the load test', () => {
+  const report = (p97_5: number, errorRate: number, requests = 100) => ({
+    tool: 'load-test@9.0.0',
+    baseUrl: 'http://127.0.0.1:1',
+    durationSeconds: 2,
+    connections: 10,
+    paths: [],
+    overall: {
+      requests,
+      throughput: 50,
+      latencyMs: { p50: 1, p90: 2, p97_5, p99: p97_5 + 1, max: p97_5 + 5, mean: 1 },
+      errors: 0,
+      timeouts: 0,
+      non2xx: 0,
+      errorRate,
+      statusCodes: { '200': requests },
+      durationSeconds: 2,
+    },
+  });
+  const budgets = {
+    budgets: [
+      { name: 'API latency under load', target: 300, unit: 'ms' },
+      { name: 'Error rate under load', target: 1, unit: '%' },
+    ],
+  };
+  const tool = (content: unknown) => [
+    { type: 'LoadTestReport', content, provenance: { source: 'tool', tool: 'load-test@9.0.0' } },
+  ];
+
+  it('is met when p97.5 latency and the error rate are within their targets', () => {
+    const m = measuredMetrics(tool(report(12, 0)), undefined, budgets)['perf_budget_met'];
+    expect(m).toMatchObject({ value: true, source: 'tool', by: 'load-test@9.0.0' });
+    expect(m?.detail).toMatch(/API latency under load: p97\.5 latency 12ms ≤ 300ms/);
+  });
+
+  it('fails on a slow p97.5, on errors, on a budget no tool measures, and without budgets', () => {
+    expect(measuredMetrics(tool(report(450, 0)), undefined, budgets)['perf_budget_met']?.value).toBe(false);
+    expect(measuredMetrics(tool(report(12, 0.05)), undefined, budgets)['perf_budget_met']?.detail).toMatch(
+      /error rate 5% > 1%/,
+    );
+    const lcp = {
+      budgets: [...budgets.budgets, { name: 'Largest contentful paint', target: 2500, unit: 'ms' }],
+    };
+    expect(measuredMetrics(tool(report(12, 0)), undefined, lcp)['perf_budget_met']).toMatchObject({
+      value: false,
+      detail: expect.stringMatching(/Largest contentful paint: no tool measures it/),
+    });
+    expect(measuredMetrics(tool(report(12, 0)), undefined, undefined)['perf_budget_met']?.value).toBe(false);
+    expect(measuredMetrics(tool(report(12, 0, 0)), undefined, budgets)['perf_budget_met']?.value).toBe(false);
+  });
+});

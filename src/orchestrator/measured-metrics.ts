@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   AcceptanceRun,
+  LoadTestReport,
   MeasuredCoverage,
   parseAcceptanceTestName,
   type TestCaseResult,
@@ -165,13 +166,63 @@ export function acceptanceMetrics(
   };
 }
 
+/** The budgets the phase holds the release to (targets from the PerfBudgets artifact, not measurements). */
+const BudgetsShape = z.object({
+  budgets: z.array(z.object({ name: z.string(), target: z.number(), unit: z.string() }).loose()),
+});
+
+/**
+ * Whether the load test met every budget: a latency budget (ms) against the 97.5th percentile of all
+ * responses (autocannon reports no 95th: p97.5 is the stricter figure it has), an error-rate budget (%)
+ * against the share of requests without a 2xx. A budget no tool measures cannot be met: it fails.
+ */
+export function perfMetrics(
+  report: LoadTestReport,
+  tool: string,
+  budgets: unknown,
+): Record<string, MeasuredValue> {
+  const parsed = BudgetsShape.safeParse(budgets);
+  const notes: string[] = [];
+  let met = report.overall.requests > 0 && report.startError === undefined;
+  if (report.startError) notes.push(`the app did not start: ${firstLine(report.startError)}`);
+  else if (report.overall.requests === 0) notes.push('no request got a response');
+  if (!parsed.success || parsed.data.budgets.length === 0) {
+    met = false;
+    notes.push('no performance budgets to hold the measurements against');
+  }
+  for (const b of parsed.success ? parsed.data.budgets : []) {
+    const name = b.name.toLowerCase();
+    const measured =
+      b.unit === 'ms' && /latency/.test(name)
+        ? { value: report.overall.latencyMs.p97_5, label: 'p97.5 latency' }
+        : b.unit === '%' && /error/.test(name)
+          ? { value: Math.round(report.overall.errorRate * 100_000) / 1_000, label: 'error rate' }
+          : undefined;
+    if (!measured) {
+      met = false;
+      notes.push(`${b.name}: no tool measures it`);
+      continue;
+    }
+    const ok = measured.value <= b.target;
+    if (!ok) met = false;
+    notes.push(
+      `${b.name}: ${measured.label} ${measured.value}${b.unit} ${ok ? '≤' : '>'} ${b.target}${b.unit}`,
+    );
+  }
+  const o = report.overall;
+  notes.push(`${o.requests} requests at ${o.throughput} req/s over ${report.paths.length} paths`);
+  return { perf_budget_met: { value: met, source: 'tool', by: tool, detail: notes.join('; ') } };
+}
+
 /**
  * Every metric the given tool reports support. The latest report of each type wins (the caller passes
- * one gate attempt's reports). `stories` are the PRD's user stories, when the phase has them.
+ * one gate attempt's reports). `stories` are the PRD's user stories, `budgets` the phase's
+ * `PerfBudgets` (targets), when the phase has them.
  */
 export function measuredMetrics(
   reports: readonly ToolArtifact[],
   stories: unknown,
+  budgets?: unknown,
 ): Record<string, MeasuredValue> {
   const out: Record<string, MeasuredValue> = {};
   const parsedStories = StoriesShape.safeParse(stories);
@@ -184,6 +235,9 @@ export function measuredMetrics(
     } else if (a.type === 'MeasuredCoverage') {
       const r = MeasuredCoverage.safeParse(a.content);
       if (r.success) Object.assign(out, coverageMetrics(r.data, tool));
+    } else if (a.type === 'LoadTestReport') {
+      const r = LoadTestReport.safeParse(a.content);
+      if (r.success) Object.assign(out, perfMetrics(r.data, tool, budgets));
     } else if (a.type === 'AcceptanceRun') {
       const r = AcceptanceRun.safeParse(a.content);
       if (r.success && parsedStories.success)

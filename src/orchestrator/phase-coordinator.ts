@@ -416,11 +416,12 @@ export class PhaseCoordinator {
       for (const m of Object.keys(r.metrics)) origins[m] = { source: 'agent', by: `guard ${r.guardId}` };
     }
     // Tool reports of this attempt: their figures replace whatever a guard derived from agent output.
-    const stories = latestArtifacts(artifacts.filter((a) => a.type === 'UserStories')).at(-1)?.content;
+    const latest = (type: string) => artifacts.filter((a) => a.type === type).at(-1)?.content;
     for (const [metric, measured] of Object.entries(
       measuredMetrics(
         artifacts.filter((a) => a.phase === this.phase && isToolReport(a)),
-        stories,
+        latest('UserStories'),
+        latest('PerfBudgets'),
       ),
     )) {
       const { value, ...origin } = measured;

@@ -3,7 +3,7 @@ import { builtinTools, checkTools, isBuiltinToolId } from './registry.ts';
 
 describe('tool registry', () => {
   it('holds the built-in tools by id', () => {
-    expect(Object.keys(builtinTools).sort()).toEqual(['acceptance-runner', 'test-runner']);
+    expect(Object.keys(builtinTools).sort()).toEqual(['acceptance-runner', 'load-test', 'test-runner']);
     for (const [id, tool] of Object.entries(builtinTools)) expect(tool.id).toBe(id);
     expect(isBuiltinToolId('test-runner')).toBe(true);
     expect(isBuiltinToolId('toString')).toBe(false);

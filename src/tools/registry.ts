@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { acceptanceRunner } from './adapters/acceptance-runner.ts';
+import { loadTest } from './adapters/load-test.ts';
 import { testRunner } from './adapters/test-runner.ts';
 import { probeSandbox } from './sandbox.ts';
 
@@ -10,6 +11,7 @@ const execFileAsync = promisify(execFile);
 export const builtinTools = {
   'test-runner': testRunner,
   'acceptance-runner': acceptanceRunner,
+  'load-test': loadTest,
 } as const;
 
 export type BuiltinToolId = keyof typeof builtinTools;

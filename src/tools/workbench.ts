@@ -61,6 +61,7 @@ function reportsOf(toolId: string, output: unknown): ToolReport[] {
       { type: 'MeasuredCoverage', content: coverage },
     ];
   }
+  if (toolId === 'load-test') return [{ type: 'LoadTestReport', content: output }];
   return [{ type: 'AcceptanceRun', content: output }];
 }
 

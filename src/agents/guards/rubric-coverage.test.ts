@@ -87,6 +87,28 @@ function toolReports() {
       content: { ...testReport, baseUrl: 'http://127.0.0.1:1' },
       provenance: { source: 'tool', tool: 'acceptance-runner@1.0.0' },
     },
+    {
+      type: 'LoadTestReport',
+      content: {
+        tool: 'load-test@9.0.0',
+        baseUrl: 'http://127.0.0.1:1',
+        durationSeconds: 1,
+        connections: 1,
+        paths: [],
+        overall: {
+          requests: 1,
+          throughput: 1,
+          latencyMs: { p50: 1, p90: 1, p97_5: 1, p99: 1, max: 1, mean: 1 },
+          errors: 0,
+          timeouts: 0,
+          non2xx: 0,
+          errorRate: 0,
+          statusCodes: { '200': 1 },
+          durationSeconds: 1,
+        },
+      },
+      provenance: { source: 'tool', tool: 'load-test@9.0.0' },
+    },
   ];
 }
 

@@ -30,7 +30,13 @@ export const YAML_RUBRICS: Readonly<Record<string, Rubrics>> = {
     sbom_required: true,
   },
   'story-loop': { stories_done_ratio_min: 1, acceptance_pass_ratio_min: 1, open_stories_max: 0 },
-  qa: { test_coverage_min: 0.8, test_pass_rate_min: 1, parse_errors_max: 0, e2e_flows_covered_min: 0.9 },
+  qa: {
+    test_coverage_min: 0.8,
+    test_pass_rate_min: 1,
+    parse_errors_max: 0,
+    e2e_flows_covered_min: 0.9,
+    perf_budget_met_required: true,
+  },
   aesthetic: {
     a11y_violations_critical_max: 0,
     wcag_level_aa_required: true,
@@ -50,7 +56,7 @@ export const YAML_RUBRICS: Readonly<Record<string, Rubrics>> = {
  */
 export const MEASURED_METRICS: Readonly<Record<string, readonly string[]>> = {
   'story-loop': ['acceptance_pass_ratio', 'stories_done_ratio', 'open_stories'],
-  qa: ['test_pass_rate', 'test_coverage', 'parse_errors'],
+  qa: ['test_pass_rate', 'test_coverage', 'parse_errors', 'perf_budget_met'],
 };
 
 /** The metric a rubric names: `open_stories_max` → `open_stories`. */

@@ -81,3 +81,66 @@ export const AcceptanceRun = TestReport.extend({
   startError: z.string().optional(),
 });
 export type AcceptanceRun = z.infer<typeof AcceptanceRun>;
+
+/**
+ * Latency in milliseconds over every response, 2xx or not (autocannon records non-2xx responses too
+ * unless told otherwise), from autocannon's HDR histogram at 1 ms resolution. These are the
+ * percentiles autocannon reports: it has no p95, so the report gives p97.5 (`p97_5`) rather than
+ * inventing a p95 by interpolation. All zero when there was no response.
+ */
+export const LoadLatency = z.object({
+  p50: z.number().min(0),
+  p90: z.number().min(0),
+  p97_5: z.number().min(0),
+  p99: z.number().min(0),
+  max: z.number().min(0),
+  mean: z.number().min(0),
+});
+export type LoadLatency = z.infer<typeof LoadLatency>;
+
+export const LoadStats = z.object({
+  /** Responses received (any status). */
+  requests: z.number().int().min(0),
+  /** Responses per second over the measured time. */
+  throughput: z.number().min(0),
+  latencyMs: LoadLatency,
+  /** Requests that got no response: connection errors, timeouts included. */
+  errors: z.number().int().min(0),
+  /** Requests that timed out (also counted in `errors`). */
+  timeouts: z.number().int().min(0),
+  /** Responses whose status was not 2xx. */
+  non2xx: z.number().int().min(0),
+  /** (non2xx + errors) / (requests + errors): the share of attempts that did not end in a 2xx; 0 when none. */
+  errorRate: Share,
+  /** Responses by status code. */
+  statusCodes: z.record(z.string(), z.number().int().min(0)),
+  /** Seconds actually measured (autocannon's own duration). */
+  durationSeconds: z.number().min(0),
+});
+export type LoadStats = z.infer<typeof LoadStats>;
+
+/** A load test of the running service: each path hammered in turn for `durationSeconds`. */
+export const LoadTestReport = z.object({
+  /** `id@version`, the version being autocannon's, e.g. `load-test@9.0.0`. */
+  tool: z.string().min(1),
+  /** Where the app listened (`http://127.0.0.1:<port>`), or null when it was not started. */
+  baseUrl: z.string().nullable(),
+  /** Asked-for duration per path, in seconds. */
+  durationSeconds: z.number().positive(),
+  /** Concurrent connections per path. */
+  connections: z.number().int().positive(),
+  /** One entry per path, in the order they ran (GET requests). */
+  paths: z.array(
+    LoadStats.extend({
+      path: z.string(),
+      headers: z.record(z.string(), z.string()).optional(),
+    }),
+  ),
+  /** Every path together: counts summed, latency from the merged histograms, throughput over the total time. */
+  overall: LoadStats,
+  /** Why the app was not load-tested (it never answered GET /healthz with 200); every count is then zero. */
+  startError: z.string().optional(),
+  /** The commit of the workspace that was tested. */
+  commit: z.string().optional(),
+});
+export type LoadTestReport = z.infer<typeof LoadTestReport>;

@@ -42,10 +42,19 @@ const Percentages = z.object({
   coveredFunctionPercent: z.number(),
 });
 
+const Counts = z.object({
+  totalLineCount: z.number(),
+  coveredLineCount: z.number(),
+  totalBranchCount: z.number(),
+  coveredBranchCount: z.number(),
+  totalFunctionCount: z.number(),
+  coveredFunctionCount: z.number(),
+});
+
 const CoverageEvent = z.object({
   event: z.literal('coverage'),
   totals: Percentages,
-  files: z.array(Percentages.extend({ path: z.string() })),
+  files: z.array(Percentages.extend({ path: z.string() }).extend(Counts.partial().shape)),
 });
 
 const ReporterEvent = z.discriminatedUnion('event', [TestEvent, SummaryEvent, CoverageEvent]);

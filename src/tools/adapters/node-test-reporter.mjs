@@ -60,6 +60,12 @@ export default async function* jsonLines(source) {
             coveredLinePercent: f.coveredLinePercent,
             coveredBranchPercent: f.coveredBranchPercent,
             coveredFunctionPercent: f.coveredFunctionPercent,
+            totalLineCount: f.totalLineCount,
+            coveredLineCount: f.coveredLineCount,
+            totalBranchCount: f.totalBranchCount,
+            coveredBranchCount: f.coveredBranchCount,
+            totalFunctionCount: f.totalFunctionCount,
+            coveredFunctionCount: f.coveredFunctionCount,
           })),
         })}\n`;
         break;

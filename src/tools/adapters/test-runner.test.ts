@@ -47,16 +47,24 @@ async function project(files: Record<string, string>): Promise<string> {
 }
 
 /** What a person sees running `node --test --experimental-test-coverage` in the directory. */
-function byHand(cwd: string): Promise<{ counts: Record<string, number>; allFiles: number[] }> {
+function byHand(
+  cwd: string,
+  flags: string[] = [],
+): Promise<{ counts: Record<string, number>; allFiles: number[] }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--test', '--experimental-test-coverage'], { cwd }, (_error, stdout) => {
-      const counts: Record<string, number> = {};
-      for (const m of stdout.matchAll(/^ℹ (tests|pass|fail|skipped|todo|cancelled) (\d+)$/gm)) {
-        counts[m[1]!] = Number(m[2]);
-      }
-      const row = /^ℹ all files\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)/m.exec(stdout);
-      resolve({ counts, allFiles: row ? [Number(row[1]), Number(row[2]), Number(row[3])] : [] });
-    });
+    execFile(
+      process.execPath,
+      ['--test', '--experimental-test-coverage', ...flags],
+      { cwd },
+      (_error, stdout) => {
+        const counts: Record<string, number> = {};
+        for (const m of stdout.matchAll(/^ℹ (tests|pass|fail|skipped|todo|cancelled) (\d+)$/gm)) {
+          counts[m[1]!] = Number(m[2]);
+        }
+        const row = /^ℹ all files\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)/m.exec(stdout);
+        resolve({ counts, allFiles: row ? [Number(row[1]), Number(row[2]), Number(row[3])] : [] });
+      },
+    );
   });
 }
 
@@ -72,6 +80,26 @@ async function runTests(workspace: string) {
 }
 
 describe('test-runner', () => {
+  it('with --test-isolation=none (one process), still equals the by-hand figures: its own reporter is not counted', async () => {
+    const dir = await project({
+      'package.json': JSON.stringify({
+        name: 'fx',
+        type: 'module',
+        scripts: { test: 'node --test --test-isolation=none' },
+      }),
+      'src/math.js': MATH,
+      'test/math.test.js': MATH_TEST,
+    });
+    const [{ output }, hand] = await Promise.all([runTests(dir), byHand(dir, ['--test-isolation=none'])]);
+    expect(output.tests.total).toBe(hand.counts['tests']);
+    expect(
+      [output.coverage.lines, output.coverage.branches, output.coverage.functions].map((s) =>
+        (s * 100).toFixed(2),
+      ),
+    ).toEqual(hand.allFiles.map((p) => p.toFixed(2)));
+    expect(output.coverage.files.map((f) => f.path)).toEqual(['src/math.js']);
+  });
+
   it('reports exactly the counts and coverage totals that node --test prints by hand', async () => {
     const dir = await project({
       'package.json': PACKAGE,

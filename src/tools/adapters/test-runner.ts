@@ -74,6 +74,12 @@ type CoverageEvent = Awaited<ReturnType<typeof readNodeTestEvents>>['coverage'];
  * Node's own totals, as shares. No coverage event (the run was killed, or no file was measured)
  * is zero coverage, not full: a missing measurement must not pass a gate.
  */
+/**
+ * Coverage of the workspace's files. When the tests share one process (`--test-isolation=none`), the
+ * runner also covers this tool's own reporter, which lives outside the workspace: such files are left
+ * out and the totals recomputed from the remaining files' counts the way Node computes its `all files`
+ * row, so the figures equal a by-hand run in the workspace.
+ */
 function coverageOf(
   ref: string,
   event: CoverageEvent,
@@ -81,13 +87,29 @@ function coverageOf(
   commit: string | undefined,
 ): MeasuredCoverage {
   const share = (percent: number): number => Math.min(1, Math.max(0, percent / 100));
-  const totals = event?.totals;
+  const all = event?.files ?? [];
+  const inside = all.filter((f) => !relativeTo(workspace, f.path).startsWith('..'));
+  const counted = inside.every((f) => f.totalLineCount !== undefined);
+  const ratio = (covered: number, total: number) => (total === 0 ? 1 : covered / total);
+  const sum = (key: keyof (typeof inside)[number]) => inside.reduce((n, f) => n + Number(f[key] ?? 0), 0);
+  const totals =
+    inside.length < all.length && counted
+      ? {
+          lines: ratio(sum('coveredLineCount'), sum('totalLineCount')),
+          branches: ratio(sum('coveredBranchCount'), sum('totalBranchCount')),
+          functions: ratio(sum('coveredFunctionCount'), sum('totalFunctionCount')),
+        }
+      : event?.totals
+        ? {
+            lines: share(event.totals.coveredLinePercent),
+            branches: share(event.totals.coveredBranchPercent),
+            functions: share(event.totals.coveredFunctionPercent),
+          }
+        : { lines: 0, branches: 0, functions: 0 };
   return {
     tool: ref,
-    lines: totals ? share(totals.coveredLinePercent) : 0,
-    branches: totals ? share(totals.coveredBranchPercent) : 0,
-    functions: totals ? share(totals.coveredFunctionPercent) : 0,
-    files: (event?.files ?? []).map((f) => ({
+    ...totals,
+    files: inside.map((f) => ({
       path: relativeTo(workspace, f.path),
       lines: share(f.coveredLinePercent),
       branches: share(f.coveredBranchPercent),
