@@ -19,7 +19,7 @@ const EXPECTED_IDS: Record<string, string[]> = {
   'story-loop': ['story-generator', 'refiner', 'fixer'],
   qa: ['test-planner', 'e2e-designer', 'perf-analyst', 'fixer'],
   aesthetic: ['ui-auditor', 'a11y-auditor', 'brand-consistency'],
-  release: ['release-notes', 'dossier-compiler', 'deploy-planner'],
+  release: ['release-notes', 'changelog', 'dossier-compiler', 'deploy-planner'],
   beta: ['cohort-planner', 'telemetry-designer', 'feedback-analyst'],
 };
 
@@ -34,10 +34,15 @@ function upstreamOf(agent: AgentDefinition, artifacts: readonly ArtifactView[]):
   return artifacts.filter((a) => PHASE_NAMES.indexOf(a.phase as (typeof PHASE_NAMES)[number]) < index);
 }
 
-/** Artifacts that both fixers produce: each measuring phase commits its own patches to the workspace. */
-const SHARED_OUTPUTS: Record<string, string[]> = { CodePatch: ['story-loop.fixer', 'qa.fixer'] };
+/**
+ * Artifacts several agents produce: a `CodePatch` is a change committed to the workspace — each
+ * measuring phase's fixer patches code, and the release commits its changelog.
+ */
+const SHARED_OUTPUTS: Record<string, string[]> = {
+  CodePatch: ['story-loop.fixer', 'qa.fixer', 'release.changelog'],
+};
 
-const FIXERS = new Set(SHARED_OUTPUTS['CodePatch']);
+const FIXERS = new Set(['story-loop.fixer', 'qa.fixer']);
 
 function found<T>(artifacts: readonly ArtifactView[], type: string): T {
   const view = artifacts.find((a) => a.type === type);

@@ -67,7 +67,7 @@ describe('builtin phase configs', () => {
       'story-loop': 3,
       qa: 4,
       aesthetic: 3,
-      release: 3,
+      release: 4,
       beta: 3,
     });
     for (const phase of phases) {

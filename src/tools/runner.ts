@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
 import { access, mkdir, mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { invalidInput } from '../core/errors.ts';
 import { canonicalJson, sha256 } from '../core/ids.ts';
 import { toolEnv, toolPath } from './environment.ts';
@@ -28,6 +29,9 @@ export interface RunToolOptions {
 }
 
 const DEFAULT_KEEP_BYTES = 64 * 1024;
+
+/** IdeaMine's own install: the tool drivers and node_modules live here. */
+const INSTALL_ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 
 /**
  * Runs one tool invocation: allowlist, input validation, limits, sandbox, scrubbed environment,
@@ -93,7 +97,14 @@ async function runPlanned<I, O>(
       ? { kind: 'none', reason: 'sandbox turned off by the caller (sandbox: off)' }
       : await probeSandbox();
   const wrapper =
-    sandbox.kind === 'bwrap' ? sandboxArgs({ writableDirs, cwd, tmpSizeMb: limits.memoryMb }) : [];
+    sandbox.kind === 'bwrap'
+      ? sandboxArgs({
+          writableDirs,
+          readableDirs: [INSTALL_ROOT, dirname(await realpath(process.execPath)), dirname(command)],
+          cwd,
+          tmpSizeMb: limits.memoryMb,
+        })
+      : [];
   const argv = [...prlimitArgs(prlimit, limits), ...wrapper, command, ...plan.args];
   const env = toolEnv({
     nodePath: ctx.nodePath,

@@ -60,6 +60,12 @@ function baseArgs(): string[] {
 
 export interface SandboxArgsOptions {
   writableDirs: readonly string[];
+  /**
+   * Directories the tool must be able to read even when they lie under /tmp, which the sandbox
+   * replaces with a private tmpfs: IdeaMine's own install (the tool drivers, node_modules) and the
+   * pinned Node. A checkout in /tmp (a CI clone, say) would otherwise vanish inside the sandbox.
+   */
+  readableDirs?: readonly string[];
   cwd: string;
   /** Size of the sandbox's private /tmp: it lives in RAM, so it counts against the memory budget. */
   tmpSizeMb: number;
@@ -68,8 +74,15 @@ export interface SandboxArgsOptions {
 /** The bwrap prefix for one tool run; the tool's argv follows. */
 export function sandboxArgs(options: SandboxArgsOptions): string[] {
   const args = [BWRAP, ...baseArgs(), '--size', String(options.tmpSizeMb * 1024 * 1024), '--tmpfs', '/tmp'];
-  // After the tmpfs: a writable dir under /tmp (a test's temp workspace) is mounted back on top of it.
+  // After the tmpfs: what lies under /tmp is mounted back on top of it, read-only first, then the
+  // writable dirs (a workspace inside a read-only dir stays writable: the later mount wins).
+  for (const dir of new Set(options.readableDirs ?? []))
+    if (isUnderTmp(dir)) args.push('--ro-bind', dir, dir);
   for (const dir of options.writableDirs) args.push('--bind', dir, dir);
   args.push('--chdir', options.cwd, '--');
   return args;
+}
+
+function isUnderTmp(dir: string): boolean {
+  return dir === '/tmp' || dir.startsWith('/tmp/');
 }

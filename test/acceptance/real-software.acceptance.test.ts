@@ -90,6 +90,11 @@ describe('acceptance: real software from every run', () => {
     // The phases' commits, and a clean tree at the commit the dossier names.
     const log = git(workspace, 'log', '--format=%H %s');
     expect(log).toMatch(/^[0-9a-f]{40} build: build\.coder@1\.0\.0 \(gate attempt 1\)$/m);
+    // The release commit is the last: the changelog written from the release notes.
+    expect(log.split('\n')[0]).toMatch(
+      /^[0-9a-f]{40} release: release\.changelog@1\.0\.0 \(gate attempt 1\)$/,
+    );
+    expect(readFileSync(join(workspace, 'CHANGELOG.md'), 'utf8')).toMatch(/^# Changelog\n\n## \d+\.\d+\.\d+/);
     expect(git(workspace, 'status', '--porcelain')).toBe('');
     const dossier = JSON.parse(
       readFileSync(join(home, 'runs', String(summary['runId']), 'dossier.json'), 'utf8'),
@@ -186,9 +191,10 @@ describe('acceptance: real software from every run', () => {
       expect(subjects).toEqual([
         'build: build.coder@1.0.0 (gate attempt 1)',
         'qa: qa.fixer@1.0.0 (gate attempt 2)',
+        'release: release.changelog@1.0.0 (gate attempt 1)',
       ]);
       // The fix is the handler, restored: the test that failed passes in the workspace now.
-      const fixed = git(workspace, 'show', '--stat', '--format=', 'HEAD');
+      const fixed = git(workspace, 'show', '--stat', '--format=', 'HEAD~1');
       expect(fixed).toMatch(/src\/resources\/\w+\.js/);
       expect(npm(workspace, ['test']).code).toBe(0);
     } finally {

@@ -1,5 +1,6 @@
 import type { AgentInput } from '../../core/agent.ts';
 import { AccessibilityReport } from '../aesthetic/schemas.ts';
+import { CodePatch } from '../build/schemas.ts';
 import { storiesOf, useCasesOf } from '../prd/derive.ts';
 import { NFRs } from '../prd/schemas.ts';
 import { SECURITY_REPORT_TYPES } from '../security/schemas.ts';
@@ -162,4 +163,48 @@ export const deployPlanner = defineAgent({
   },
 });
 
-export const releaseAgents = [releaseNotes, dossierCompiler, deployPlanner] as const;
+/** `CHANGELOG.md` from the release notes: what a reader of the repository sees of this release. */
+export function renderChangelog(notes: ReleaseNotes): string {
+  const list = (items: readonly string[]) => items.map((i) => `- ${i}`);
+  const section = (title: string, items: readonly string[]) =>
+    items.length === 0 ? [] : ['', `### ${title}`, '', ...list(items)];
+  return [
+    '# Changelog',
+    '',
+    `## ${notes.version} — ${notes.title}`,
+    '',
+    notes.summary,
+    ...section('Highlights', notes.highlights),
+    ...section(
+      'Features',
+      notes.features.map((f) => `${f.title} (${f.storyIds.join(', ')})`),
+    ),
+    ...section('Fixes', notes.fixes),
+    ...section('Known issues', notes.knownIssues),
+    ...section('Upgrade notes', notes.upgradeNotes),
+    '',
+  ].join('\n');
+}
+
+/**
+ * The release's commit in the workspace: the changelog, written from the release notes. The phase
+ * coordinator commits it (`release: release.changelog@…`), so the release is the repository at that
+ * commit, and the dossier names it.
+ */
+export const changelog = defineAgent({
+  id: 'release.changelog',
+  purpose: 'Write CHANGELOG.md into the repository from the release notes.',
+  reads: ['ReleaseNotes'],
+  produces: 'CodePatch',
+  tools: ['changelog'],
+  role: 'You are a release manager. The changelog in the repository tells its readers what this version changed.',
+  task: 'Write CHANGELOG.md for this release from the release notes, as a whole file.',
+  rules: ['One file, `CHANGELOG.md`, in Markdown: version and title, summary, then the notes by section.'],
+  outputSchema: CodePatch,
+  offline(input) {
+    const notes = readArtifact(input, 'ReleaseNotes', ReleaseNotes) ?? releaseNotes.offline(input);
+    return { files: [{ path: 'CHANGELOG.md', content: renderChangelog(notes) }], diagnosis: [] };
+  },
+});
+
+export const releaseAgents = [releaseNotes, changelog, dossierCompiler, deployPlanner] as const;
