@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AcceptanceRun } from '../../core/schemas/tool-reports.ts';
 import { shellQuote } from '../runner.ts';
 import type { Tool } from '../tool.ts';
+import { nodeDriverPlan } from './node-driver.ts';
 import { buildTestReport, readNodeTestEvents } from './node-test-events.ts';
 import { readPackageJson, scriptOf, selectionFromScript, shellWords } from './npm-test-script.ts';
 
@@ -70,12 +71,7 @@ export const acceptanceRunner: Tool<AcceptanceRunnerInput, AcceptanceRun> = {
       // The workspace's own test-runner flags (e.g. --test-isolation=none), as `npm test` runs them.
       flags: selectionFromScript(scriptOf(pkg, 'test')).flags,
     };
-    return {
-      command: ctx.nodePath,
-      args: [DRIVER, ctx.scratchDir, JSON.stringify(spec)],
-      timeoutMs: input.timeoutMs,
-      memoryMb: input.memoryMb,
-    };
+    return nodeDriverPlan(DRIVER, ctx, spec, input);
   },
   async parse(result, input, ctx) {
     const events = await readNodeTestEvents(ctx.scratchDir, ctx.workspace);

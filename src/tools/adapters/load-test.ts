@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { type LoadStats, LoadTestReport } from '../../core/schemas/tool-reports.ts';
 import type { Tool } from '../tool.ts';
 import { productKind, startCommand } from './acceptance-runner.ts';
+import { nodeDriverPlan } from './node-driver.ts';
 import { readPackageJson } from './npm-test-script.ts';
 
 /**
@@ -180,12 +181,7 @@ export const loadTest: Tool<LoadTestInput, LoadTestReport> = {
     const timeoutMs =
       input.timeoutMs ??
       input.healthTimeoutMs + Math.ceil(spec.targets.length * input.durationSeconds * 1000) + 60_000;
-    return {
-      command: ctx.nodePath,
-      args: [DRIVER, ctx.scratchDir, JSON.stringify(spec)],
-      timeoutMs,
-      memoryMb: input.memoryMb,
-    };
+    return nodeDriverPlan(DRIVER, ctx, spec, { timeoutMs, memoryMb: input.memoryMb });
   },
   async parse(result, input, ctx) {
     let text: string;

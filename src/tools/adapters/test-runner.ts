@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { MeasuredCoverage, TestReport } from '../../core/schemas/tool-reports.ts';
 import { shellQuote } from '../runner.ts';
 import type { Tool } from '../tool.ts';
+import { nodeDriverPlan } from './node-driver.ts';
 import {
   buildTestReport,
   ParseErrors,
@@ -45,12 +46,7 @@ export const testRunner: Tool<TestRunnerInput, TestRunnerOutput> = {
   output: TestRunnerOutput,
   async plan(input, ctx) {
     const selection = selectionFromScript(scriptOf(await readPackageJson(ctx.workspace), 'test'));
-    return {
-      command: ctx.nodePath,
-      args: [DRIVER, ctx.scratchDir, JSON.stringify(selection)],
-      timeoutMs: input.timeoutMs,
-      memoryMb: input.memoryMb,
-    };
+    return nodeDriverPlan(DRIVER, ctx, selection, input);
   },
   async parse(result, input, ctx) {
     const events = await readNodeTestEvents(ctx.scratchDir, ctx.workspace);
