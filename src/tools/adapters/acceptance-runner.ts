@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { AcceptanceRun } from '../../core/schemas/tool-reports.ts';
 import { shellQuote } from '../runner.ts';
 import type { Tool } from '../tool.ts';
-import { nodeDriverPlan } from './node-driver.ts';
+import { nodeDriverPlan, WorkspaceToolInput } from './node-driver.ts';
 import { buildTestReport, readNodeTestEvents } from './node-test-events.ts';
 import { readPackageJson, scriptOf, selectionFromScript, shellWords } from './npm-test-script.ts';
 
@@ -15,14 +15,7 @@ import { readPackageJson, scriptOf, selectionFromScript, shellWords } from './np
  * loopback, and the time and memory limits cover both.
  */
 
-export const AcceptanceRunnerInput = z.object({
-  commit: z.string().optional(),
-  timeoutMs: z
-    .number()
-    .int()
-    .positive()
-    .default(10 * 60_000),
-  memoryMb: z.number().int().positive().default(1024),
+export const AcceptanceRunnerInput = WorkspaceToolInput.extend({
   /** How long the app may take to answer `GET /healthz` with 200. */
   healthTimeoutMs: z.number().int().positive().default(30_000),
 });

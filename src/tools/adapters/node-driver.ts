@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { ToolContext, ToolPlan } from '../tool.ts';
 
 /**
@@ -17,3 +18,15 @@ export function nodeDriverPlan(
     memoryMb: limits.memoryMb,
   };
 }
+
+/** What every workspace tool takes: the commit it runs on (copied into its report) and its limits. */
+export const WorkspaceToolInput = z.object({
+  /** The workspace commit the tool runs on, copied into the reports. */
+  commit: z.string().optional(),
+  timeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(10 * 60_000),
+  memoryMb: z.number().int().positive().default(1024),
+});

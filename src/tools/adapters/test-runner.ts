@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { MeasuredCoverage, TestReport } from '../../core/schemas/tool-reports.ts';
 import { shellQuote } from '../runner.ts';
 import type { Tool } from '../tool.ts';
-import { nodeDriverPlan } from './node-driver.ts';
+import { nodeDriverPlan, WorkspaceToolInput } from './node-driver.ts';
 import {
   buildTestReport,
   ParseErrors,
@@ -20,16 +20,7 @@ import { readPackageJson, scriptOf, selectionFromScript } from './npm-test-scrip
  * coverage are Node's.
  */
 
-export const TestRunnerInput = z.object({
-  /** The workspace commit the tests run on, copied into the reports. */
-  commit: z.string().optional(),
-  timeoutMs: z
-    .number()
-    .int()
-    .positive()
-    .default(10 * 60_000),
-  memoryMb: z.number().int().positive().default(1024),
-});
+export const TestRunnerInput = WorkspaceToolInput;
 export type TestRunnerInput = z.infer<typeof TestRunnerInput>;
 
 export const TestRunnerOutput = z.object({ tests: TestReport, coverage: MeasuredCoverage });
