@@ -129,7 +129,8 @@ describe.runIf(postgresReachable)(
         frozen?.kill('SIGCONT');
         const taskId = stalled?.taskId as string;
         let staleWrites = 0;
-        for (let i = 0; i < 100 && staleWrites === 0; i++) {
+        // Up to 60 s: a woken process on a loaded machine may take a while to reach its next write.
+        for (let i = 0; i < 300 && staleWrites === 0; i++) {
           await new Promise((r) => setTimeout(r, 200));
           staleWrites =
             (
