@@ -30,6 +30,7 @@ const commandTool: Tool<z.infer<typeof CommandInput>, z.infer<typeof CommandOutp
   version: () => '1.0.0',
   input: CommandInput,
   output: CommandOutput,
+  reports: (output) => [{ type: 'CommandResult', content: output }],
   plan: (input) => ({
     command: input.command,
     args: input.args,
@@ -230,6 +231,7 @@ describe('runTool', () => {
       output: z.object({ n: z.number() }),
       plan: () => ({ command: 'true', args: [], timeoutMs: 10_000, memoryMb: 64 }),
       parse: () => ({ n: 'x' }) as unknown as { n: number },
+      reports: (output) => [{ type: 'N', content: output }],
     };
     const rec = recorder();
     const attempt = runTool(broken, {}, { workspace, allowlist: ['command'], recorder: rec, sandbox: 'off' });

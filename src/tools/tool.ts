@@ -57,6 +57,8 @@ export interface Tool<I, O> {
   readonly output: z.ZodType<O>;
   plan(input: I, ctx: ToolContext): ToolPlan | Promise<ToolPlan>;
   parse(result: ProcessResult, input: I, ctx: ToolContext & { ref: string }): O | Promise<O>;
+  /** The typed reports the output becomes, one artifact each (`type` is the artifact type). */
+  reports(output: O): Array<{ type: string; content: unknown }>;
 }
 
 export type SandboxInfo = { kind: 'bwrap'; version: string } | { kind: 'none'; reason: string };

@@ -5,7 +5,6 @@ import type {
   CodeFile,
   MeasureResult,
   ToolInvocationRecord,
-  ToolReport,
   Workbench,
   WorkspaceInfo,
 } from '../core/workbench.ts';
@@ -50,19 +49,6 @@ function toRecord(invocation: ToolInvocation): ToolInvocationRecord {
     sandbox: sandbox.kind === 'bwrap' ? `bwrap ${sandbox.version}` : `none: ${sandbox.reason}`,
     limits: { timeoutMs: invocation.limits.timeoutMs, memoryMb: invocation.limits.memoryMb },
   };
-}
-
-/** The typed reports a tool's output becomes, one artifact each. */
-function reportsOf(toolId: string, output: unknown): ToolReport[] {
-  if (toolId === 'test-runner') {
-    const { tests, coverage } = output as { tests: unknown; coverage: unknown };
-    return [
-      { type: 'TestReport', content: tests },
-      { type: 'MeasuredCoverage', content: coverage },
-    ];
-  }
-  if (toolId === 'load-test') return [{ type: 'LoadTestReport', content: output }];
-  return [{ type: 'AcceptanceRun', content: output }];
 }
 
 export function createWorkbench(options: WorkbenchOptions): Workbench {
@@ -120,7 +106,7 @@ export function createWorkbench(options: WorkbenchOptions): Workbench {
         ...(options.sandbox ? { sandbox: options.sandbox } : {}),
         ...(signal ? { signal } : {}),
       });
-      return { invocation: toRecord(run.invocation), reports: reportsOf(toolId, run.output) };
+      return { invocation: toRecord(run.invocation), reports: tool.reports(run.output as never) };
     },
   };
 }

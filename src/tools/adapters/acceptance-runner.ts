@@ -66,6 +66,7 @@ export const acceptanceRunner: Tool<AcceptanceRunnerInput, AcceptanceRun> = {
     };
     return nodeDriverPlan(DRIVER, ctx, spec, input);
   },
+  reports: (output) => [{ type: 'AcceptanceRun', content: output }],
   async parse(result, input, ctx) {
     const events = await readNodeTestEvents(ctx.scratchDir, ctx.workspace);
     let meta: z.infer<typeof DriverMeta>;

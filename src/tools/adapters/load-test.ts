@@ -183,6 +183,7 @@ export const loadTest: Tool<LoadTestInput, LoadTestReport> = {
       input.healthTimeoutMs + Math.ceil(spec.targets.length * input.durationSeconds * 1000) + 60_000;
     return nodeDriverPlan(DRIVER, ctx, spec, { timeoutMs, memoryMb: input.memoryMb });
   },
+  reports: (output) => [{ type: 'LoadTestReport', content: output }],
   async parse(result, input, ctx) {
     let text: string;
     try {

@@ -39,6 +39,10 @@ export const testRunner: Tool<TestRunnerInput, TestRunnerOutput> = {
     const selection = selectionFromScript(scriptOf(await readPackageJson(ctx.workspace), 'test'));
     return nodeDriverPlan(DRIVER, ctx, selection, input);
   },
+  reports: (output) => [
+    { type: 'TestReport', content: output.tests },
+    { type: 'MeasuredCoverage', content: output.coverage },
+  ],
   async parse(result, input, ctx) {
     const events = await readNodeTestEvents(ctx.scratchDir, ctx.workspace);
     const parseErrors = await readJsonFile(join(ctx.scratchDir, 'parse-errors.json'), ParseErrors, []);
