@@ -17,7 +17,7 @@ import {
   insertPhases,
   insertRun,
   type PhaseRecord,
-  retryFailedPhases,
+  retryPhases,
   setRunPlan,
   updatePhase,
   updateRun,
@@ -132,13 +132,31 @@ export class Orchestrator {
     }
   }
 
-  /** Operator retry of a failed or cancelled run (or one phase of it): the phase starts over in a new generation. */
+  /**
+   * Operator retry. Without a phase: the failed or cancelled phases of the run start over in a new
+   * generation. With a phase: that phase and every phase downstream of it start over, whatever they
+   * ended as (a succeeded run included) — their evidence was taken on a workspace that may have changed.
+   */
   async retry(runId: string, phase?: string): Promise<string[]> {
     const run = await this.#requireRun(runId);
-    if (run.status === 'succeeded')
-      throw new IdeaMineError(ErrorCode.conflict, `run ${runId} already succeeded`);
+    const plan = run.plan as RunPlan | null;
+    let scope: string[] | undefined;
+    if (phase !== undefined) {
+      const known = plan?.phases.map((p) => p.phase) ?? [];
+      if (!known.includes(phase))
+        throw new IdeaMineError(
+          ErrorCode.invalidInput,
+          `run ${runId} has no phase "${phase}"; its phases: ${known.join(', ')}`,
+        );
+      scope = downstreamOf(phase, plan?.phases ?? []);
+    } else if (run.status === 'succeeded') {
+      throw new IdeaMineError(
+        ErrorCode.conflict,
+        `run ${runId} already succeeded; name a phase to run it again: ideamine retry ${runId} --phase <phase>`,
+      );
+    }
     const phases = await this.#deps.db.transaction(async (tx) => {
-      const reset = await retryFailedPhases(tx, runId, phase);
+      const reset = await retryPhases(tx, runId, scope);
       for (const p of reset)
         await emit(
           this.#deps.db,
@@ -155,7 +173,9 @@ export class Orchestrator {
     if (phases.length === 0)
       throw new IdeaMineError(
         ErrorCode.conflict,
-        `run ${runId} has no failed or cancelled phase${phase ? ` named ${phase}` : ''} to retry`,
+        phase
+          ? `phase ${phase} of run ${runId} has not run yet: resume the run instead`
+          : `run ${runId} has no failed or cancelled phase to retry`,
       );
     return phases;
   }
@@ -382,4 +402,22 @@ export class Orchestrator {
     if (!run) throw new IdeaMineError(ErrorCode.notFound, `no run ${runId}`);
     return run;
   }
+}
+
+/** A phase and every phase that depends on it, directly or not, in plan order. */
+export function downstreamOf(
+  phase: string,
+  phases: readonly { phase: string; dependsOn: readonly string[] }[],
+): string[] {
+  const reached = new Set([phase]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const p of phases)
+      if (!reached.has(p.phase) && p.dependsOn.some((d) => reached.has(d))) {
+        reached.add(p.phase);
+        grew = true;
+      }
+  }
+  return phases.map((p) => p.phase).filter((p) => reached.has(p));
 }

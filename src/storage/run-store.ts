@@ -409,14 +409,21 @@ export async function getDossier(
   return rows[0];
 }
 
-/** Operator retry: failed or cancelled phases go back to pending in a new generation; the run may be driven again. */
-export async function retryFailedPhases(q: Queryable, runId: string, phase?: string): Promise<string[]> {
+/**
+ * Operator retry. Without `phases`: every failed or cancelled phase goes back to pending in a new
+ * generation. With `phases` (a named phase and the phases downstream of it): those phases start over
+ * whatever they ended as — a passed phase too, so that a workspace changed by hand gets a fresh verdict.
+ * Either way the run may be driven again.
+ */
+export async function retryPhases(q: Queryable, runId: string, phases?: readonly string[]): Promise<string[]> {
   const rows = await q.query<{ phase_id: string }>(
     `update phases set status = 'pending', generation = generation + 1, gate_attempts = 0, error = null, signal = null,
             completed_at = null, stage = null, updated_at = now()
-      where run_id = $1 and status in ('failed', 'cancelled') and ($2::text is null or phase_id = $2)
+      where run_id = $1
+        and (case when $2::text[] is null then status in ('failed', 'cancelled')
+                  else phase_id = any($2::text[]) and status <> 'pending' end)
       returning phase_id`,
-    [runId, phase ?? null],
+    [runId, phases ? [...phases] : null],
   );
   if (rows.length > 0) {
     await q.query(

@@ -26,8 +26,13 @@ export function registerControlCommands(program: Command, cli: CliContext): void
 
   program
     .command('retry <run>')
-    .description('start the failed (or cancelled) phases of a run over; then run `ideamine resume <run>`')
-    .option('-p, --phase <phase>', 'only this phase')
+    .description(
+      'start the failed (or cancelled) phases of a run over, or with --phase one phase and those after it; then run `ideamine resume <run>`',
+    )
+    .option(
+      '-p, --phase <phase>',
+      'this phase and every phase downstream of it, whatever they ended as (re-checks a workspace changed by hand)',
+    )
     .action(async (run: string, flags: { phase?: string }) => {
       await withRuntime(cli, async (rt) => {
         const runId = await resolveRunId(rt, run);
