@@ -15,10 +15,10 @@ const EXPECTED_IDS: Record<string, string[]> = {
   bizdev: ['pricing', 'gtm', 'unit-economics', 'partnerships'],
   architecture: ['system-design', 'api-spec', 'data-model', 'adr'],
   build: ['scaffolder', 'build-planner', 'ci-designer', 'coder'],
-  security: ['secrets', 'sca', 'sast', 'iac', 'container', 'privacy', 'threat-model', 'dast', 'supply-chain'],
+  security: ['privacy', 'threat-model'],
   'story-loop': ['story-generator', 'refiner', 'fixer'],
   qa: ['test-planner', 'e2e-designer', 'perf-analyst', 'fixer'],
-  aesthetic: ['ui-auditor', 'a11y-auditor', 'brand-consistency'],
+  aesthetic: ['ui-auditor', 'brand-consistency'],
   release: ['release-notes', 'changelog', 'dossier-compiler', 'deploy-planner'],
   beta: ['cohort-planner', 'telemetry-designer', 'feedback-analyst'],
 };

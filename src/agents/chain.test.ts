@@ -50,12 +50,7 @@ describe.each(Object.entries(SAMPLE_IDEAS))('a whole offline run of the %s idea'
       expect(metrics['ideation']?.['personas_count']).toBeLessThanOrEqual(5);
       expect(metrics['critique']).toMatchObject({ contradictions: 0, critical_risks_unmitigated: 0 });
       expect(metrics['prd']?.['traceability']).toBeGreaterThanOrEqual(0.9);
-      expect(metrics['security']).toMatchObject({
-        critical_cves: 0,
-        secrets: 0,
-        critical_sast: 0,
-        high_findings_unmitigated: 0,
-      });
+      expect(metrics['security']).toMatchObject({ threat_model_coverage: 1, unprotected_pii: 0 });
     });
   });
 
@@ -92,14 +87,6 @@ describe.each(Object.entries(SAMPLE_IDEAS))('a whole offline run of the %s idea'
       for (const c of cohorts.cohorts) expect(personaIds).toContain(c.personaId);
       for (const u of strategy.useCases) expect(personaIds).toContain(u.actor);
       for (const s of dossier.sections) for (const id of s.artifactIds) expect(all).toContain(id);
-    });
-
-    it('scans the dependencies the build plan declares', () => {
-      const plan = content<{ dependencies: { name: string; version: string }[] }>(artifacts, 'BuildPlan');
-      const sca = content<{ scanned: string[] }>(artifacts, 'ScaReport');
-      const sbom = content<{ sbom: { components: { name: string }[] } }>(artifacts, 'SupplyChainReport');
-      expect(sca.scanned).toEqual(plan.dependencies.map((d) => `${d.name}@${d.version}`));
-      expect(sbom.sbom.components.map((c) => c.name)).toEqual(plan.dependencies.map((d) => d.name));
     });
   });
 });

@@ -4,7 +4,6 @@ import {
   type Fault,
   type FaultCalls,
   faultTransform,
-  hardcodedSecret,
   singleNfr,
   singlePersona,
   unmitigatedCriticalRisk,
@@ -12,7 +11,7 @@ import {
 } from '../../test/support/faulty-model.ts';
 import type { ArtifactView, Idea } from '../core/agent.ts';
 import { PHASE_NAMES } from '../core/phases.ts';
-import { AccessibilityReport, BrandReport, UiAudit } from './aesthetic/schemas.ts';
+import { BrandReport, UiAudit } from './aesthetic/schemas.ts';
 import { ADRs, ApiSpec, ArchitectureSpec } from './architecture/schemas.ts';
 import { BetaPlan, FeedbackPlan, TelemetryPlan } from './beta/schemas.ts';
 import { BusinessModel, GoToMarketPlan } from './bizdev/schemas.ts';
@@ -22,8 +21,8 @@ import { CompetitiveAnalysis, ProductStrategy } from './ideation/schemas.ts';
 import { IdeaSpec, IdeaValidation } from './intake/schemas.ts';
 import { RTM, UserStories } from './prd/schemas.ts';
 import { DeployPlan, ReleaseDossier, ReleaseNotes } from './release/schemas.ts';
-import { PrivacyAssessment, SupplyChainReport, ThreatModel } from './security/schemas.ts';
-import { ScanReport, type SecurityFinding } from './shared/schemas.ts';
+import { PrivacyAssessment, ThreatModel } from './security/schemas.ts';
+import type { SecurityFinding } from './shared/schemas.ts';
 import { failedRubrics, TEST_RUBRICS } from './testing/rubrics.ts';
 import { evaluatePhase, runPhase, runPhaseUntilPass, SAMPLE_IDEAS } from './testing/simulate.ts';
 
@@ -62,10 +61,6 @@ function openFinding(scanner: string, n: number, finding: Partial<SecurityFindin
     remediation: 'Fix it and re-scan.',
     ...finding,
   };
-}
-
-function withFindings(report: ScanReport, findings: SecurityFinding[]): ScanReport {
-  return { ...report, findings: [...report.findings, ...findings] };
 }
 
 const poorEconomics = (calls: FaultCalls) =>
@@ -168,104 +163,13 @@ const FAULTS: Readonly<Record<string, (calls: FaultCalls) => Fault>> = {
       (o) => ({ ...o, components: o.components.slice(0, 1), dataFlows: [] }),
       calls,
     ),
-  critical_cves: (calls) =>
-    defineFault(
-      'security.sca',
-      ScanReport,
-      (o) => withFindings(o, [openFinding('sca', 1, { cve: 'CVE-2021-44906', cwe: 'CWE-1321' })]),
-      calls,
-    ),
-  secrets: hardcodedSecret,
-  critical_sast: (calls) =>
-    defineFault(
-      'security.sast',
-      ScanReport,
-      (o) => withFindings(o, [openFinding('sast', 1, { cwe: 'CWE-89' })]),
-      calls,
-    ),
-  high_findings_unmitigated: (calls) =>
-    defineFault(
-      'security.dast',
-      ScanReport,
-      (o) => withFindings(o, [openFinding('dast', 1, { severity: 'high', cwe: 'CWE-614' })]),
-      calls,
-    ),
   threat_model_coverage: (calls) =>
     defineFault('security.threat-model', ThreatModel, (o) => ({ ...o, threats: [] }), calls),
-  critical_iac: (calls) =>
-    defineFault(
-      'security.iac',
-      ScanReport,
-      (o) => withFindings(o, [openFinding('iac', 1, { cwe: 'CWE-311' })]),
-      calls,
-    ),
-  high_cves: (calls) =>
-    defineFault(
-      'security.sca',
-      ScanReport,
-      (o) =>
-        withFindings(
-          o,
-          [1, 2, 3, 4, 5, 6].map((n) =>
-            openFinding('sca', n, { severity: 'high', cve: `CVE-2024-1000${n}` }),
-          ),
-        ),
-      calls,
-    ),
   unprotected_pii: (calls) =>
     defineFault(
       'security.privacy',
       PrivacyAssessment,
       (o) => ({ ...o, findings: [...o.findings, openFinding('privacy', 1, { severity: 'high' })] }),
-      calls,
-    ),
-  sbom: (calls) =>
-    defineFault(
-      'security.supply-chain',
-      SupplyChainReport,
-      (o) => ({ ...o, sbom: { ...o.sbom, components: [] } }),
-      calls,
-    ),
-  a11y_violations_critical: (calls) =>
-    defineFault(
-      'aesthetic.a11y-auditor',
-      AccessibilityReport,
-      (o): AccessibilityReport => ({
-        ...o,
-        findings: [
-          ...o.findings,
-          {
-            id: 'A11Y-FAULT',
-            criterion: '1.1.1',
-            level: 'A',
-            impact: 'critical',
-            screen: o.screens[0] ?? 'Home',
-            description: 'Photos have no text alternative.',
-            status: 'open',
-          },
-        ],
-      }),
-      calls,
-    ),
-  wcag_level_aa: (calls) =>
-    defineFault(
-      'aesthetic.a11y-auditor',
-      AccessibilityReport,
-      (o): AccessibilityReport => ({
-        ...o,
-        findings: [
-          ...o.findings,
-          {
-            id: 'A11Y-FAULT',
-            criterion: '1.4.3',
-            level: 'AA',
-            impact: 'serious',
-            screen: o.screens[0] ?? 'Home',
-            description: 'Secondary buttons have a 3.9:1 contrast ratio.',
-            status: 'open',
-          },
-        ],
-      }),
       calls,
     ),
   brand_consistency: (calls) =>

@@ -168,24 +168,38 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
     rerunAgents,
     'give every file one relative path inside the repository and define the build and test scripts',
   ),
-  critical_cves: m(
-    'security',
-    ['sca'],
-    rescan,
-    'upgrade or override every dependency with a critical CVE, then re-scan',
-  ),
+  // Measured on the workspace by scanners (security.yaml `measure`); no agent of the phase writes code,
+  // so the loop re-runs the phase and the scanners measure the workspace again: a committed secret
+  // stays in the git history and keeps failing until a person rotates it and rewrites the history.
   secrets: m(
     'security',
-    ['secrets'],
+    [],
     rescan,
-    'remove and rotate every committed secret, load it from the secret manager, then re-scan',
+    'remove and rotate every committed secret (the scan names file and line; history hits need the history rewritten), load it from the environment, then re-scan',
   ),
-  critical_sast: m('security', ['sast'], rescan, 'fix every critical static-analysis finding, then re-scan'),
-  high_findings_unmitigated: m(
+  high_sast: m(
     'security',
-    ['dast', 'sca', 'sast', 'iac', 'container', 'privacy', 'supply-chain', 'threat-model'],
+    [],
     rescan,
-    'fix or mitigate every open high or critical finding, then re-scan',
+    'fix every high static-analysis finding at the file and line the scan names, then re-scan',
+  ),
+  critical_cves: m(
+    'security',
+    [],
+    rescan,
+    'upgrade or override every dependency with a critical advisory (npm audit names it), then re-scan',
+  ),
+  high_cves: m(
+    'security',
+    [],
+    rescan,
+    'upgrade or replace dependencies with high-severity advisories, then re-scan',
+  ),
+  sbom: m(
+    'security',
+    [],
+    rescan,
+    'make the dependency tree resolvable so that the CycloneDX SBOM can be generated',
   ),
   threat_model_coverage: m(
     'security',
@@ -193,29 +207,11 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
     rerunAgents,
     'add a mitigated threat for every architecture component',
   ),
-  critical_iac: m(
-    'security',
-    ['iac'],
-    rescan,
-    'fix every critical infrastructure-as-code misconfiguration, then re-scan',
-  ),
-  high_cves: m(
-    'security',
-    ['sca'],
-    rescan,
-    'upgrade or replace dependencies with high-severity CVEs, then re-scan',
-  ),
   unprotected_pii: m(
     'security',
     ['privacy'],
     rescan,
     'record a lawful basis and retention for every personal-data field and close open high privacy findings',
-  ),
-  sbom: m(
-    'security',
-    ['supply-chain'],
-    rescan,
-    'generate a CycloneDX SBOM that lists every dependency with version, license and purl',
   ),
   // Measured on the workspace: the fixer reads the real failing tests of the previous attempt.
   stories_done_ratio: m(
@@ -267,18 +263,20 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
     regenerate,
     "fix the files that do not parse (the parser's messages are in the TestReport)",
   ),
-  a11y_violations_critical: m(
+  // Measured by axe-core in Chromium on the started app; no agent of the phase writes code.
+  a11y_violations_serious: m(
     'aesthetic',
-    ['a11y-auditor'],
+    [],
     regenerate,
-    'fix every critical accessibility violation and re-test',
+    'fix every serious or critical accessibility violation at the page and element the check names',
   ),
   wcag_level_aa: m(
     'aesthetic',
-    ['a11y-auditor'],
+    [],
     regenerate,
-    'fix every open level A and AA finding and re-test',
+    'fix every violated WCAG A/AA rule on every page (the check names rule, page and element)',
   ),
+  pages_failed: m('aesthetic', [], regenerate, 'make every linked page load with a 2xx status'),
   brand_consistency: m(
     'aesthetic',
     ['brand-consistency'],

@@ -70,6 +70,10 @@ function humanLine(e: StoredEvent, lastStage: Map<string, string>): string | und
     }
     case 'phase.error':
       return `! ${pad(e.phase)} error: ${(p['error'] as Record<string, unknown>)['message']}`;
+    case 'phase.tool.complete':
+      return `  ${pad(e.phase)} measured with ${p['tool']}${p['timedOut'] ? ' (timed out)' : ''}`;
+    case 'phase.tool.failed':
+      return `! ${pad(e.phase)} ${p['tool']} produced no report: ${String(p['error']).split('\n')[0]}`;
     case 'phase.stalled':
       return `! ${pad(e.phase)} stalled task ${e.taskId}: ${p['strategy']}`;
     case 'budget.exceeded':

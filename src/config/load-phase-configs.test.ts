@@ -63,10 +63,10 @@ describe('builtin phase configs', () => {
       bizdev: 4,
       architecture: 4,
       build: 4,
-      security: 9,
+      security: 2,
       'story-loop': 3,
       qa: 4,
-      aesthetic: 3,
+      aesthetic: 2,
       release: 4,
       beta: 3,
     });
@@ -87,7 +87,7 @@ describe('builtin phase configs', () => {
     expect(byName.get('security')?.rubrics).toMatchObject({
       critical_cves_max: 0,
       secrets_max: 0,
-      critical_sast_max: 0,
+      high_sast_max: 0,
     });
     expect(byName.get('critique')?.agents[0]).toEqual({ id: 'critique.red-team', temperature: 0.7 });
   });

@@ -1,8 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { WorkspaceInfo } from '../core/workbench.ts';
 import type { Database } from '../storage/database.ts';
 import { getPhases, getRun, listArtifacts, saveDossier } from '../storage/run-store.ts';
+import {
+  esc,
+  extractAttachments,
+  renderAccessibility,
+  renderMeasured,
+  renderSecurity,
+  type StoredReports,
+} from './dossier-reports.ts';
 import { readLedger, verifyLedger } from './ledger.ts';
 
 /**
@@ -124,24 +132,38 @@ export async function compileDossier(
   };
 }
 
-/** Compiles, stores (release_dossiers) and writes `<dir>/dossier.json` and `<dir>/dossier.html`. */
+/**
+ * Compiles, stores (release_dossiers) and writes `<dir>/dossier.json`, `<dir>/dossier.html` and the
+ * attachments beside them (`sbom.cdx.json`, `screenshots/*.png`). The JSON and the stored copy name the
+ * attachments instead of carrying their bytes; the HTML inlines the screenshots to stay one file.
+ */
 export async function writeDossier(
   db: Database,
   runId: string,
   dir: string,
   extras: DossierExtras = {},
 ): Promise<DossierFiles> {
-  const dossier = await compileDossier(db, runId, extras);
+  const full = await compileDossier(db, runId, extras);
+  const { files: attachments, reports } = extractAttachments(full['reports'] as StoredReports);
+  const byArtifact = new Map(Object.values(reports).map((r) => [r['artifactId'], r['report']]));
+  const dossier = {
+    ...full,
+    reports,
+    attachments: [...attachments.keys()],
+    artifacts: (full['artifacts'] as Array<Record<string, unknown>>).map((a) =>
+      byArtifact.has(a['id']) ? { ...a, content: byArtifact.get(a['id']) } : a,
+    ),
+  };
   await saveDossier(db, runId, DOSSIER_VERSION, dossier);
   mkdirSync(dir, { recursive: true });
+  for (const [name, bytes] of attachments) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), bytes);
+  }
   const files = { json: join(dir, 'dossier.json'), html: join(dir, 'dossier.html') };
   writeFileSync(files.json, `${JSON.stringify(dossier, null, 2)}\n`);
-  writeFileSync(files.html, renderDossierHtml(dossier));
+  writeFileSync(files.html, renderDossierHtml({ ...dossier, reports: full['reports'] }));
   return files;
-}
-
-function esc(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function renderCode(ws: Record<string, unknown> | null): string {
@@ -153,37 +175,6 @@ function renderCode(ws: Record<string, unknown> | null): string {
 <details><summary>${commits.length} commits</summary><pre>${commits.map((c) => `${esc(c.sha.slice(0, 12))} ${esc(c.subject)}`).join('\n')}</pre></details>`;
 }
 
-function pct(x: unknown): string {
-  return typeof x === 'number' ? `${(x * 100).toFixed(2)}%` : '—';
-}
-
-function renderReports(reports: Record<string, Record<string, unknown>>): string {
-  const rows: string[] = [];
-  const tests = reports['TestReport'];
-  if (tests) {
-    const r = tests['report'] as Record<string, unknown>;
-    rows.push(
-      `<tr><td>Test suite</td><td>${esc(tests['tool'])}</td><td>${esc(r['passed'])} passed, ${esc(r['failed'])} failed, ${esc(r['skipped'])} skipped, ${esc(r['todo'])} todo of ${esc(r['total'])}</td><td><code>${esc(String(tests['commit'] ?? '').slice(0, 12))}</code></td></tr>`,
-    );
-  }
-  const coverage = reports['MeasuredCoverage'];
-  if (coverage) {
-    const r = coverage['report'] as Record<string, unknown>;
-    rows.push(
-      `<tr><td>Coverage</td><td>${esc(coverage['tool'])}</td><td>lines ${pct(r['lines'])}, branches ${pct(r['branches'])}, functions ${pct(r['functions'])}</td><td><code>${esc(String(coverage['commit'] ?? '').slice(0, 12))}</code></td></tr>`,
-    );
-  }
-  const acceptance = reports['AcceptanceRun'];
-  if (acceptance) {
-    const r = acceptance['report'] as Record<string, unknown>;
-    rows.push(
-      `<tr><td>Acceptance (app started, over HTTP)</td><td>${esc(acceptance['tool'])}</td><td>${esc(r['passed'])} passed, ${esc(r['failed'])} failed of ${esc(r['total'])}${r['baseUrl'] ? ` against ${esc(r['baseUrl'])}` : ''}</td><td><code>${esc(String(acceptance['commit'] ?? '').slice(0, 12))}</code></td></tr>`,
-    );
-  }
-  if (rows.length === 0) return '<p>No tool measured anything in this run.</p>';
-  return `<table><thead><tr><th>Report</th><th>Tool</th><th>Result</th><th>Commit</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
-}
-
 export function renderDossierHtml(d: Record<string, unknown>): string {
   const run = d['run'] as Record<string, unknown>;
   const idea = run['idea'] as Record<string, unknown>;
@@ -192,7 +183,7 @@ export function renderDossierHtml(d: Record<string, unknown>): string {
   const assumptions = d['assumptions'] as Array<Record<string, unknown>>;
   const ledger = d['ledger'] as Record<string, unknown>;
   const codeSection = renderCode(d['workspace'] as Record<string, unknown> | null);
-  const testSection = renderReports((d['reports'] ?? {}) as Record<string, Record<string, unknown>>);
+  const reports = (d['reports'] ?? {}) as StoredReports;
   const phaseRows = phases
     .map((p) => {
       const gates = p['gates'] as Array<Record<string, unknown>>;
@@ -227,8 +218,12 @@ details{margin:.3rem 0}summary{cursor:pointer}small{color:#667}.meta{color:#556}
 <p class="meta">Run <code>${esc(run['id'])}</code> · status <b>${esc(run['status'])}</b> · plan <code>${esc(String(run['planHash']).slice(0, 12))}</code> · models: ${esc((d['models'] as string[]).join(', '))} · ledger ${esc(ledger['entries'])} entries, chain ${ledger['verified'] ? 'verified' : '<b>NOT verified</b>'}</p>
 <h2>Code</h2>
 ${codeSection}
-<h2>Tests, measured</h2>
-${testSection}
+<h2>Measured by tools</h2>
+${renderMeasured(reports)}
+<h2>Security findings</h2>
+${renderSecurity(reports)}
+<h2>Accessibility, page by page</h2>
+${renderAccessibility(reports)}
 <h2>Phases and gates</h2>
 <table><thead><tr><th>Phase</th><th>Status</th><th>Gate attempts</th><th>Score</th><th>Gate failure reasons</th></tr></thead><tbody>
 ${phaseRows}

@@ -24,6 +24,8 @@ export interface EvidenceRules {
   measured?: readonly string[];
   /** The origin of each metric in `metrics`. */
   origins?: Readonly<Record<string, MetricOrigin>>;
+  /** Why a measured metric is missing, when it is known (a tool that crashed, an audit that could not run). */
+  unmeasured?: Readonly<Record<string, string>>;
 }
 
 export interface GateWaiver {
@@ -86,9 +88,11 @@ function judgeRubric(
     return {
       ...base,
       pass: false,
-      reason: evidence.measured?.includes(metric)
-        ? `${rubric} not measured: no tool reported "${metric}"`
-        : `${rubric} not measured: no guard reported "${metric}"`,
+      reason: evidence.unmeasured?.[metric]
+        ? `${rubric} not measured: ${evidence.unmeasured[metric]}`
+        : evidence.measured?.includes(metric)
+          ? `${rubric} not measured: no tool reported "${metric}"`
+          : `${rubric} not measured: no guard reported "${metric}"`,
     };
   switch (parsed.kind) {
     case 'max': {

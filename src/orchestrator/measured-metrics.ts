@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { AccessibilityScan } from '../core/schemas/accessibility-report.ts';
+import { DependencyAudit, Sbom, SecretScan, StaticAnalysis } from '../core/schemas/security-reports.ts';
 import {
   AcceptanceRun,
   LoadTestReport,
@@ -7,6 +9,15 @@ import {
   type TestCaseResult,
   TestReport,
 } from '../core/schemas/tool-reports.ts';
+import { accessibilityMetrics } from './accessibility-metrics.ts';
+import { firstLine, listed, ratio } from './metric-text.ts';
+import {
+  auditMetrics,
+  auditUnmeasured,
+  sbomMetrics,
+  secretMetrics,
+  staticAnalysisMetrics,
+} from './security-metrics.ts';
 
 /**
  * Gate metrics computed from tool reports only. An artifact counts as a tool report when its
@@ -50,23 +61,8 @@ export function testIdFor(criterionId: string): string {
   return criterionId.replace(/^AC-/, 'TC-');
 }
 
-const LIST_LIMIT = 6;
-
-function listed(items: readonly string[]): string {
-  const shown = items.slice(0, LIST_LIMIT).join('; ');
-  return items.length > LIST_LIMIT ? `${shown}; and ${items.length - LIST_LIMIT} more` : shown;
-}
-
 function failureLines(report: TestReport): string[] {
   return report.failures.map((f) => `${f.name}: ${firstLine(f.message)}`);
-}
-
-function firstLine(text: string): string {
-  return (text.split('\n').find((l) => l.trim() !== '') ?? '').trim().slice(0, 200);
-}
-
-function ratio(n: number, d: number): number {
-  return d === 0 ? 0 : Math.round((n / d) * 10_000) / 10_000;
 }
 
 /** Metrics of a test run: pass rate of every test that was reported, and files that did not parse. */
@@ -242,6 +238,55 @@ export function measuredMetrics(
       const r = AcceptanceRun.safeParse(a.content);
       if (r.success && parsedStories.success)
         Object.assign(out, acceptanceMetrics(r.data, tool, parsedStories.data.stories));
+    } else if (a.type === 'SecretScan') {
+      const r = SecretScan.safeParse(a.content);
+      if (r.success) Object.assign(out, secretMetrics(r.data, tool));
+    } else if (a.type === 'StaticAnalysis') {
+      const r = StaticAnalysis.safeParse(a.content);
+      if (r.success) Object.assign(out, staticAnalysisMetrics(r.data, tool));
+    } else if (a.type === 'DependencyAudit') {
+      const r = DependencyAudit.safeParse(a.content);
+      if (r.success) Object.assign(out, auditMetrics(r.data, tool));
+    } else if (a.type === 'Sbom') {
+      const r = Sbom.safeParse(a.content);
+      if (r.success) Object.assign(out, sbomMetrics(r.data, tool));
+    } else if (a.type === 'AccessibilityScan') {
+      const r = AccessibilityScan.safeParse(a.content);
+      if (r.success) Object.assign(out, accessibilityMetrics(r.data, tool));
+    }
+  }
+  return out;
+}
+
+/** The metrics each measure tool supplies: what stays unmeasured when the tool produced no report. */
+export const METRICS_BY_TOOL: Readonly<Record<string, readonly string[]>> = {
+  'test-runner': ['test_pass_rate', 'tests_failed', 'parse_errors', 'test_coverage'],
+  'acceptance-runner': ['acceptance_pass_ratio', 'stories_done_ratio', 'open_stories'],
+  'load-test': ['perf_budget_met'],
+  'secret-scan': ['secrets'],
+  'sast-scan': ['high_sast'],
+  'dependency-audit': ['critical_cves', 'high_cves'],
+  sbom: ['sbom'],
+  'a11y-check': ['a11y_violations_serious', 'wcag_level_aa', 'pages_failed'],
+};
+
+const ToolFailureShape = z.object({ toolId: z.string(), tool: z.string(), error: z.string() });
+
+/**
+ * Why measured metrics are missing, for the gate's reasons: a measure tool that produced no report
+ * (a `ToolFailure` of the measure stage), or an audit that could not run. Fail closed, but say why.
+ */
+export function unmeasuredReasons(artifacts: readonly ToolArtifact[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of artifacts) {
+    if (a.type === 'ToolFailure') {
+      const f = ToolFailureShape.safeParse(a.content);
+      if (!f.success) continue;
+      for (const metric of METRICS_BY_TOOL[f.data.toolId] ?? [])
+        out[metric] = `${f.data.tool} produced no report: ${firstLine(f.data.error)}`;
+    } else if (a.type === 'DependencyAudit' && isToolReport(a)) {
+      const r = DependencyAudit.safeParse(a.content);
+      if (r.success) Object.assign(out, auditUnmeasured(r.data));
     }
   }
   return out;

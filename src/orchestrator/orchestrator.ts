@@ -156,7 +156,8 @@ export class Orchestrator {
       );
     }
     const phases = await this.#deps.db.transaction(async (tx) => {
-      const reset = await retryPhases(tx, runId, scope);
+      const order = (plan?.phases ?? []).map((p) => p.phase);
+      const reset = (await retryPhases(tx, runId, scope)).sort((a, b) => order.indexOf(a) - order.indexOf(b));
       for (const p of reset)
         await emit(
           this.#deps.db,
@@ -271,7 +272,14 @@ export class Orchestrator {
           if (!row || active.has(phasePlan.phase) || !this.#runnable(row, phasePlan.dependsOn, byName))
             continue;
           const scope = row.generation === 0 ? phasePlan.phase : `${phasePlan.phase}#${row.generation}`;
-          const coordinator = new PhaseCoordinator(this.#deps, runId, row.id, phasePlan, root.child(scope));
+          const coordinator = new PhaseCoordinator(
+            this.#deps,
+            runId,
+            row.id,
+            phasePlan,
+            root.child(scope),
+            row.generation,
+          );
           active.set(phasePlan.phase, this.#runPhase(runId, coordinator));
         }
       }

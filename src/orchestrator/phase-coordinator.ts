@@ -25,8 +25,10 @@ import { BudgetAccount } from './budget.ts';
 import type { AgentCatalog, GuardOutput } from './catalog.ts';
 import { dispatchFailure, dispatchPhase, type Interruption } from './dispatch.ts';
 import { emit } from './events.ts';
+import type { FixLoopReport } from './fix-loop.ts';
+import { detectRepeat, type FixLoopContext, recordedRepeat, recordRepeat } from './fix-loop-stage.ts';
 import { evaluateGate, type MetricOrigin, type Metrics } from './gatekeeper.ts';
-import { isToolReport, measuredMetrics } from './measured-metrics.ts';
+import { isToolReport, measuredMetrics, unmeasuredReasons } from './measured-metrics.ts';
 import { planWaves, rerunClosure } from './phase-waves.ts';
 import { type ClarifyResult, clarify } from './qav/clarify.ts';
 import { compensatePhase, registerCompensation } from './sagas.ts';
@@ -36,7 +38,8 @@ import { applyCode, CODE_ARTIFACT_TYPES, measureWorkspace } from './workspace-st
  * Runs one phase: Plan → Dispatch → Guard → Heal → Clarify → Handoff, each a durable step, inside a
  * loop-until-pass of at most `maxGateAttempts` gate attempts. A failed gate picks auto-fix strategies
  * from its reasons and runs the phase again with hints, re-running only the agents the fixes name
- * (and those that read their outputs). It never asks a person.
+ * (and those that read their outputs). It never asks a person. A measuring phase whose failed attempt
+ * repeats the previous one (same failing tests, same errors, same patch: fix-loop.ts) stops early.
  */
 
 export type PhaseOutcome = 'passed' | 'failed' | 'paused' | 'cancelled';
@@ -58,6 +61,9 @@ interface AttemptState {
   rerunAgents: string[];
 }
 
+/** Provenance sources of artifacts the coordinator itself writes per attempt (not agents' cached work). */
+const GENERATIONAL_SOURCES = new Set(['tool', 'measure', 'orchestrator']);
+
 export class PhaseCoordinator {
   readonly #deps: CoordinatorDeps;
   readonly #runId: string;
@@ -66,7 +72,18 @@ export class PhaseCoordinator {
   readonly #phaseRowId: string;
   readonly #started = Date.now();
 
-  constructor(deps: CoordinatorDeps, runId: string, phaseRowId: string, plan: PhasePlan, steps: StepRunner) {
+  /** The phase's retry generation (0 until an operator retry): tool reports of one generation are not another's. */
+  readonly #generation: number;
+
+  constructor(
+    deps: CoordinatorDeps,
+    runId: string,
+    phaseRowId: string,
+    plan: PhasePlan,
+    steps: StepRunner,
+    generation = 0,
+  ) {
+    this.#generation = generation;
     this.#deps = deps;
     this.#runId = runId;
     this.#phaseRowId = phaseRowId;
@@ -76,6 +93,10 @@ export class PhaseCoordinator {
 
   get phase(): string {
     return this.#plan.phase;
+  }
+
+  get #fixLoop(): FixLoopContext {
+    return { runId: this.#runId, phase: this.phase, plan: this.#plan, generation: this.#generation };
   }
 
   async run(): Promise<PhaseOutcome> {
@@ -119,7 +140,9 @@ export class PhaseCoordinator {
       if (result === 'paused' || result === 'cancelled') return result;
       if (result === 'timebox') return this.#escalate(attempt, this.#timeboxGate(attempt));
       if (result.pass) return this.#finish('passed', attempt);
-      if (attempt === this.#plan.maxGateAttempts) return this.#escalate(attempt, result);
+      // A round that repeated the previous one was recorded with the gate (fix-loop-stage.ts).
+      const repeat = await recordedRepeat(this.#deps.db, this.#fixLoop, attempt);
+      if (repeat || attempt === this.#plan.maxGateAttempts) return this.#escalate(attempt, result, repeat);
       state = await this.#planFix(attempt, result);
     }
     return 'failed';
@@ -302,7 +325,15 @@ export class PhaseCoordinator {
     const upstream = latestArtifacts(all.filter((a) => a.phase !== this.phase));
     return stableOrder([
       ...upstream,
-      ...all.filter((a) => a.phase === this.phase && Number(a.provenance['gateAttempt']) === attempt),
+      ...all.filter(
+        (a) =>
+          a.phase === this.phase &&
+          Number(a.provenance['gateAttempt']) === attempt &&
+          // What the orchestrator measured belongs to one retry generation: a retried phase measures
+          // the workspace afresh instead of reading the reports of the run it replaces.
+          (!GENERATIONAL_SOURCES.has(String(a.provenance['source'])) ||
+            Number(a.provenance['generation'] ?? 0) === this.#generation),
+      ),
     ]);
   }
 
@@ -311,7 +342,14 @@ export class PhaseCoordinator {
   }
 
   #stageContext(workbench: Workbench, attempt: number) {
-    return { db: this.#deps.db, workbench, runId: this.#runId, phase: this.phase, attempt };
+    return {
+      db: this.#deps.db,
+      workbench,
+      runId: this.#runId,
+      phase: this.phase,
+      attempt,
+      generation: this.#generation,
+    };
   }
 
   /** Code is committed in the phase's agent order, so a later agent's patch lands on an earlier one's tree. */
@@ -483,12 +521,17 @@ export class PhaseCoordinator {
       waiversAllowed: [...this.#plan.waiversAllowed, ...(healed.length > 0 ? ['self_executed_max'] : [])],
       waivers: await activeWaivers(tx, this.#runId, this.phase),
       now: this.#deps.now?.() ?? new Date(),
-      evidence: { measured: this.#plan.measuredMetrics, origins },
+      evidence: {
+        measured: this.#plan.measuredMetrics,
+        origins,
+        unmeasured: unmeasuredReasons(artifacts.filter((a) => a.phase === this.phase)),
+      },
     });
     const hints = gate.pass
       ? []
       : [...new Set(gate.reasons.flatMap((r) => this.#deps.catalog.fixPlanFor(r).hints))];
     const result: GateResult = { ...gate, evidencePackId, ...(hints.length ? { hints } : {}) };
+    const repeat = await detectRepeat(tx, this.#fixLoop, attempt, gate);
     await appendLedger(tx, {
       runId: this.#runId,
       type: 'gate',
@@ -502,8 +545,11 @@ export class PhaseCoordinator {
       },
       provenance: { gatekeeper: 'code', rubrics },
     });
+    // Recorded in the handoff's transaction: the step journal holds the gate and this decision
+    // together, so a crash never loses one of them or writes it twice.
+    if (repeat) await recordRepeat(tx, this.#fixLoop, repeat, evidencePackId);
     await updatePhase(tx, this.#runId, this.phase, { gateAttempts: attempt, evidencePackId });
-    const willRetry = !gate.pass && attempt < this.#plan.maxGateAttempts;
+    const willRetry = !gate.pass && attempt < this.#plan.maxGateAttempts && !repeat;
     await emit(
       db,
       {
@@ -588,20 +634,31 @@ export class PhaseCoordinator {
     };
   }
 
-  async #escalate(attempt: number, gate: GateResult): Promise<PhaseOutcome> {
+  /** The phase fails: its gate failed every attempt, its timebox ran out, or its fix loop repeated. */
+  async #escalate(attempt: number, gate: GateResult, repeat?: FixLoopReport): Promise<PhaseOutcome> {
     await this.#steps.step(
       'escalate',
       async () => undefined,
       async (tx) => {
+        const failed = `${this.phase} gate failed ${attempt} times`;
         const error = {
           code: 'GATE_FAILED',
-          message: `${this.phase} gate failed ${attempt} times: ${gate.reasons.join('; ')}`,
+          message: repeat
+            ? `${failed} and the fix loop stopped (${repeat.maxAttempts} attempts allowed): ${repeat.reason}. Last gate: ${gate.reasons.join('; ')}`
+            : `${failed}: ${gate.reasons.join('; ')}`,
           reasons: gate.reasons,
+          ...(repeat ? { fixLoop: repeat } : {}),
         };
         await appendLedger(tx, {
           runId: this.#runId,
           type: 'decision',
-          data: { phase: this.phase, decision: 'escalate', attempts: attempt, reasons: gate.reasons },
+          data: {
+            phase: this.phase,
+            decision: 'escalate',
+            attempts: attempt,
+            reasons: gate.reasons,
+            ...(repeat ? { stoppedBy: 'fix-loop-repeated', fixLoop: repeat.reason } : {}),
+          },
           provenance: { by: 'loop-until-pass' },
         });
         await compensatePhase(this.#deps.db, this.#runId, this.phase, tx);

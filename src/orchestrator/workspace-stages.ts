@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { ErrorCode, IdeaMineError } from '../core/errors.ts';
+import { ErrorCode, IdeaMineError, isIdeaMineError } from '../core/errors.ts';
 import { hashOf } from '../core/ids.ts';
 import type { PhasePlan } from '../core/schemas/phase-plan.ts';
-import type { ToolInvocationRecord, ToolRecorder, Workbench } from '../core/workbench.ts';
+import type { MeasureResult, ToolInvocationRecord, ToolRecorder, Workbench } from '../core/workbench.ts';
 import { appendLedger } from '../observability/ledger.ts';
 import type { Database } from '../storage/database.ts';
 import { type ArtifactRecord, insertArtifact } from '../storage/run-store.ts';
@@ -32,6 +32,14 @@ export interface StageContext {
   runId: string;
   phase: string;
   attempt: number;
+  /** The phase's retry generation; 0 until an operator retry. */
+  generation?: number;
+}
+
+/** `tool:<run>:<phase>:<attempt>` (generation 0) or `…:<attempt>#<generation>`: one key space per retry. */
+function attemptKey(ctx: StageContext): string {
+  const g = ctx.generation ?? 0;
+  return `tool:${ctx.runId}:${ctx.phase}:${ctx.attempt}${g > 0 ? `#${g}` : ''}`;
 }
 
 export interface AppliedCommit {
@@ -135,10 +143,20 @@ export async function measureWorkspace(
   const stored: ArtifactRecord[] = [];
   for (const toolId of plan.measure) {
     await budget.ensureToolMinutes(toolId);
-    const result = await ctx.workbench.measure(ctx.runId, toolId, {
-      allowlist: plan.allowlistedTools,
-      recorder,
-    });
+    let result: MeasureResult;
+    try {
+      result = await ctx.workbench.measure(ctx.runId, toolId, {
+        allowlist: plan.allowlistedTools,
+        recorder,
+      });
+    } catch (error) {
+      if (!isToolFailure(error)) throw error;
+      // The tool ran (its invocation is in the ledger) but produced no report: a crash, a timeout,
+      // unreadable output, a missing binary. Its metrics stay unmeasured and their rubrics fail closed,
+      // with this as the reason; the other tools still measure.
+      stored.push(await storeToolFailure(ctx, toolId, state.head, error));
+      continue;
+    }
     const { invocation } = result;
     await ctx.db.transaction(async (tx) => {
       for (const report of result.reports) {
@@ -146,6 +164,7 @@ export async function measureWorkspace(
           source: 'tool',
           tool: invocation.tool,
           gateAttempt: ctx.attempt,
+          generation: ctx.generation ?? 0,
           commit: state.head,
           inputHash: invocation.inputHash,
           command: invocation.command,
@@ -163,7 +182,7 @@ export async function measureWorkspace(
           content: report.content,
           hash: hashOf(report.content),
           provenance,
-          idempotencyKey: `tool:${ctx.runId}:${ctx.phase}:${ctx.attempt}:${toolId}:${report.type}`,
+          idempotencyKey: `${attemptKey(ctx)}:${toolId}:${report.type}`,
         });
         stored.push(artifact);
         if (created)
@@ -195,4 +214,65 @@ export async function measureWorkspace(
     });
   }
   return stored;
+}
+
+/** Artifact type of a measure tool that ran and produced no report. */
+export const TOOL_FAILURE = 'ToolFailure';
+
+function isToolFailure(error: unknown): error is IdeaMineError {
+  return (
+    isIdeaMineError(error) && (error.code === ErrorCode.toolFailed || error.code === ErrorCode.toolNotFound)
+  );
+}
+
+async function storeToolFailure(
+  ctx: StageContext,
+  toolId: string,
+  commit: string | null,
+  error: IdeaMineError,
+): Promise<ArtifactRecord> {
+  const content = {
+    toolId,
+    tool: String(error.details?.['tool'] ?? toolId),
+    error: error.message.slice(0, 4_000),
+  };
+  // Not `source: 'tool'`: a failure is no measurement. measured-metrics reads it only to say why.
+  const provenance = {
+    source: 'measure',
+    tool: content.tool,
+    gateAttempt: ctx.attempt,
+    generation: ctx.generation ?? 0,
+    commit,
+  };
+  return ctx.db.transaction(async (tx) => {
+    const { artifact, created } = await insertArtifact(tx, {
+      runId: ctx.runId,
+      phase: ctx.phase,
+      type: TOOL_FAILURE,
+      name: `tool:${toolId}:${TOOL_FAILURE}`,
+      content,
+      hash: hashOf(content),
+      provenance,
+      idempotencyKey: `${attemptKey(ctx)}:${toolId}:${TOOL_FAILURE}`,
+    });
+    if (created) {
+      await appendLedger(tx, {
+        runId: ctx.runId,
+        type: 'decision',
+        data: { decision: 'tool-failed', phase: ctx.phase, attempt: ctx.attempt, ...content },
+        provenance: { by: 'measure' },
+      });
+      await emit(
+        ctx.db,
+        {
+          type: 'phase.tool.failed',
+          runId: ctx.runId,
+          phase: ctx.phase,
+          payload: { attempt: ctx.attempt, tool: content.tool, error: content.error },
+        },
+        tx,
+      );
+    }
+    return artifact;
+  });
 }

@@ -415,7 +415,11 @@ export async function getDossier(
  * whatever they ended as — a passed phase too, so that a workspace changed by hand gets a fresh verdict.
  * Either way the run may be driven again.
  */
-export async function retryPhases(q: Queryable, runId: string, phases?: readonly string[]): Promise<string[]> {
+export async function retryPhases(
+  q: Queryable,
+  runId: string,
+  phases?: readonly string[],
+): Promise<string[]> {
   const rows = await q.query<{ phase_id: string }>(
     `update phases set status = 'pending', generation = generation + 1, gate_attempts = 0, error = null, signal = null,
             completed_at = null, stage = null, updated_at = now()

@@ -45,9 +45,16 @@ export function computeLimits(
   };
 }
 
+/** The same limits without RLIMIT_AS, for a plan that asks for `addressSpace: 'unbounded'` (Chromium). */
+export function withoutAddressSpaceLimit(limits: ToolLimits): ToolLimits {
+  const { addressSpaceMb: _dropped, ...rest } = limits;
+  return rest;
+}
+
 export function prlimitArgs(prlimitPath: string, limits: ToolLimits): string[] {
   const mb = (n: number): string => String(n * 1024 * 1024);
-  return [prlimitPath, `--data=${mb(limits.dataMb)}`, `--as=${mb(limits.addressSpaceMb)}`, '--'];
+  const as = limits.addressSpaceMb === undefined ? [] : [`--as=${mb(limits.addressSpaceMb)}`];
+  return [prlimitPath, `--data=${mb(limits.dataMb)}`, ...as, '--'];
 }
 
 /** What Node, V8, libc and common runtimes print when an allocation fails. */

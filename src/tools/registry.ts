@@ -1,7 +1,12 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { a11yCheck, chromiumStatus } from './adapters/a11y-check.ts';
 import { acceptanceRunner } from './adapters/acceptance-runner.ts';
+import { dependencyAudit } from './adapters/dependency-audit.ts';
 import { loadTest } from './adapters/load-test.ts';
+import { sastScan } from './adapters/sast-scan.ts';
+import { sbom } from './adapters/sbom.ts';
+import { secretScan } from './adapters/secret-scan.ts';
 import { testRunner } from './adapters/test-runner.ts';
 import { probeSandbox } from './sandbox.ts';
 
@@ -12,6 +17,11 @@ export const builtinTools = {
   'test-runner': testRunner,
   'acceptance-runner': acceptanceRunner,
   'load-test': loadTest,
+  'secret-scan': secretScan,
+  'sast-scan': sastScan,
+  'dependency-audit': dependencyAudit,
+  sbom,
+  'a11y-check': a11yCheck,
 } as const;
 
 export type BuiltinToolId = keyof typeof builtinTools;
@@ -32,10 +42,11 @@ export interface ToolCheck {
  * and the detail says which.
  */
 export async function checkTools(): Promise<ToolCheck[]> {
-  const [git, prlimit, sandbox] = await Promise.all([
+  const [git, prlimit, sandbox, chromium] = await Promise.all([
     versionOf('git', ['--version']),
     versionOf('prlimit', ['--version']),
     probeSandbox(),
+    chromiumStatus(),
   ]);
   return [
     { name: 'node', ok: true, detail: `${process.versions.node} (${process.execPath})` },
@@ -49,6 +60,8 @@ export async function checkTools(): Promise<ToolCheck[]> {
           ? `bubblewrap ${sandbox.version}: sandbox probe works`
           : `tools will run unsandboxed: ${sandbox.reason}`,
     },
+    // The accessibility check (a11y-check) drives it; without it that tool fails and says how to install.
+    { name: 'chromium', ...chromium },
   ];
 }
 

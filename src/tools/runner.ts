@@ -7,7 +7,13 @@ import { invalidInput } from '../core/errors.ts';
 import { canonicalJson, sha256 } from '../core/ids.ts';
 import { toolEnv, toolPath } from './environment.ts';
 import { ToolFailedError, ToolNotFoundError, ToolRefusedError } from './errors.ts';
-import { computeLimits, isNodeCommand, looksOutOfMemory, prlimitArgs } from './limits.ts';
+import {
+  computeLimits,
+  isNodeCommand,
+  looksOutOfMemory,
+  prlimitArgs,
+  withoutAddressSpaceLimit,
+} from './limits.ts';
 import { spawnBounded } from './process.ts';
 import { probeSandbox, sandboxArgs } from './sandbox.ts';
 import type { SandboxInfo, Tool, ToolContext, ToolInvocation, ToolRecorder, ToolRun } from './tool.ts';
@@ -90,7 +96,8 @@ async function runPlanned<I, O>(
   const command = await resolveExecutable(plan.command, plan.env?.['PATH'] ?? path, cwd, tool.id);
   const prlimit = await resolveExecutable('prlimit', path, cwd, tool.id);
   const node = isNodeCommand(command, ctx.nodePath);
-  const limits = computeLimits(options.timeoutMs ?? plan.timeoutMs, options.memoryMb ?? plan.memoryMb, node);
+  const base = computeLimits(options.timeoutMs ?? plan.timeoutMs, options.memoryMb ?? plan.memoryMb, node);
+  const limits = plan.addressSpace === 'unbounded' ? withoutAddressSpaceLimit(base) : base;
   const writableDirs = [...(plan.writableDirs ?? [ctx.workspace]), ctx.scratchDir];
   const sandbox: SandboxInfo =
     options.sandbox === 'off'
@@ -100,9 +107,16 @@ async function runPlanned<I, O>(
     sandbox.kind === 'bwrap'
       ? sandboxArgs({
           writableDirs,
-          readableDirs: [INSTALL_ROOT, dirname(await realpath(process.execPath)), dirname(command)],
+          // The workspace too: a plan that keeps it read-only (writableDirs without it) still reads it.
+          readableDirs: [
+            INSTALL_ROOT,
+            ctx.workspace,
+            dirname(await realpath(process.execPath)),
+            dirname(command),
+          ],
           cwd,
           tmpSizeMb: limits.memoryMb,
+          network: plan.network === true,
         })
       : [];
   const argv = [...prlimitArgs(prlimit, limits), ...wrapper, command, ...plan.args];
@@ -139,6 +153,7 @@ async function runPlanned<I, O>(
     outOfMemory: result.outOfMemory,
     outputHash: result.outputHash,
     sandbox,
+    ...(plan.network === true ? { network: true as const } : {}),
     limits,
     startedAt,
   };

@@ -43,7 +43,8 @@ async function runProbe(): Promise<SandboxInfo> {
   }
 }
 
-function baseArgs(): string[] {
+/** `network: true` keeps the host's network (no `--unshare-net`); everything else stays. */
+function baseArgs(network = false): string[] {
   return [
     '--ro-bind',
     '/',
@@ -52,7 +53,7 @@ function baseArgs(): string[] {
     '/dev',
     '--proc',
     '/proc',
-    '--unshare-net',
+    ...(network ? [] : ['--unshare-net']),
     '--unshare-pid',
     '--die-with-parent',
   ];
@@ -69,11 +70,20 @@ export interface SandboxArgsOptions {
   cwd: string;
   /** Size of the sandbox's private /tmp: it lives in RAM, so it counts against the memory budget. */
   tmpSizeMb: number;
+  /** Keep the network (`ToolPlan.network`): only for a tool whose measurement is a registry query. */
+  network?: boolean;
 }
 
 /** The bwrap prefix for one tool run; the tool's argv follows. */
 export function sandboxArgs(options: SandboxArgsOptions): string[] {
-  const args = [BWRAP, ...baseArgs(), '--size', String(options.tmpSizeMb * 1024 * 1024), '--tmpfs', '/tmp'];
+  const args = [
+    BWRAP,
+    ...baseArgs(options.network),
+    '--size',
+    String(options.tmpSizeMb * 1024 * 1024),
+    '--tmpfs',
+    '/tmp',
+  ];
   // After the tmpfs: what lies under /tmp is mounted back on top of it, read-only first, then the
   // writable dirs (a workspace inside a read-only dir stays writable: the later mount wins).
   for (const dir of new Set(options.readableDirs ?? []))

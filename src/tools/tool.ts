@@ -30,6 +30,17 @@ export interface ToolPlan {
   memoryMb: number;
   /** Directories the tool may write (besides its scratch dir); defaults to the workspace only. */
   writableDirs?: readonly string[];
+  /**
+   * Keep the network: the sandbox does not unshare it (everything else of the sandbox stays). Only for
+   * a tool whose measurement is a registry query (dependency-audit); the invocation records it.
+   */
+  network?: boolean;
+  /**
+   * `'unbounded'` leaves RLIMIT_AS off (RLIMIT_DATA still applies). For programs whose address-space
+   * reservations dwarf their memory: Chromium reserves ~53 GB per browser process and ~1.5 TB per
+   * renderer while using ~300 MB, and dies at launch under a 10-32 GB cap (measured in a11y-check.ts).
+   */
+  addressSpace?: 'bounded' | 'unbounded';
 }
 
 export interface ProcessResult {
@@ -70,8 +81,11 @@ export interface ToolLimits {
   heapMb?: number;
   /** RLIMIT_DATA per process (writable private memory). */
   dataMb: number;
-  /** RLIMIT_AS per process: a backstop for what RLIMIT_DATA does not count (shared mappings). */
-  addressSpaceMb: number;
+  /**
+   * RLIMIT_AS per process: a backstop for what RLIMIT_DATA does not count (shared mappings). Absent
+   * when the plan asked for `addressSpace: 'unbounded'`.
+   */
+  addressSpaceMb?: number;
 }
 
 export interface ToolInvocation {
@@ -94,6 +108,8 @@ export interface ToolInvocation {
   /** sha256 of the parsed report as canonical JSON (absent when parsing failed). */
   reportHash?: string;
   sandbox: SandboxInfo;
+  /** Set when the plan kept the network (`ToolPlan.network`). */
+  network?: true;
   limits: ToolLimits;
   startedAt: string;
   /** Set when the tool ran but its output could not be turned into a report. */

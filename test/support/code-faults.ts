@@ -64,6 +64,18 @@ export const syntaxError = (calls: Fault['calls'] = 'first'): Fault =>
 export const brokenPageScript = (calls: Fault['calls'] = 'first'): Fault =>
   codeEdit(calls, (files) => fileAt(files, 'public/app.js'), 'const RESOURCES = {', 'const RESOURCES = {{');
 
+/**
+ * An image without a text alternative on the home page (WCAG 1.1.1): the app still works and its tests
+ * pass; only the accessibility check in Chromium sees it (axe rule image-alt, impact critical).
+ */
+export const imageWithoutAlt = (calls: Fault['calls'] = 'first'): Fault =>
+  codeEdit(
+    calls,
+    (files) => fileAt(files, 'public/index.html'),
+    '<main id="main">',
+    '<main id="main">\n      <img src="/logo.png" width="64" height="64">',
+  );
+
 /** A fixer that changes nothing: the repair it found never reaches the workspace. */
 export function uselessFixer(agentId: 'qa.fixer' | 'story-loop.fixer'): Fault {
   return {
@@ -77,6 +89,7 @@ export const CODE_FAULTS: Record<string, () => Fault> = {
   'wrong-delete-status': () => wrongDeleteStatus(),
   'syntax-error': () => syntaxError(),
   'broken-page-script': () => brokenPageScript(),
+  'image-without-alt': () => imageWithoutAlt(),
   'useless-qa-fixer': () => uselessFixer('qa.fixer'),
   'useless-story-fixer': () => uselessFixer('story-loop.fixer'),
 };

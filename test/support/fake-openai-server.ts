@@ -37,7 +37,7 @@ export interface FakeUsage {
 }
 
 type JsonLike = Record<string, unknown> | unknown[] | string | number | boolean | null;
-/** A fixed answer, or one computed from the request (e.g. echoing the prompt). */
+/** A fixed answer, or one computed from the request (e.g. echoing the prompt), possibly asynchronously. */
 export type FakeAnswer = JsonLike | ((request: FakeRequest) => unknown);
 
 export type FakeReply =
@@ -162,7 +162,7 @@ async function respond(
     case 'oversized':
       return success(request, JSON.stringify({ padding: 'x'.repeat(script.bytes) }));
     case 'json': {
-      const value = typeof script.value === 'function' ? script.value(request) : script.value;
+      const value = typeof script.value === 'function' ? await script.value(request) : script.value;
       return success(request, JSON.stringify(value), script.usage);
     }
     case 'synthesize': {

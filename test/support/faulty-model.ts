@@ -2,7 +2,6 @@ import type { z } from 'zod';
 import { RedTeamFindings, RiskRegister } from '../../src/agents/critique/schemas.ts';
 import { Personas } from '../../src/agents/ideation/schemas.ts';
 import { NFRs } from '../../src/agents/prd/schemas.ts';
-import { ScanReport } from '../../src/agents/shared/schemas.ts';
 import type { AgentDefinition, AgentInput } from '../../src/core/agent.ts';
 import { ErrorClass, ErrorCode, IdeaMineError } from '../../src/core/errors.ts';
 import type { Model, ModelRequest, ModelResponse } from '../../src/llm/model.ts';
@@ -181,29 +180,4 @@ export function singlePersona(calls: FaultCalls = 'first'): Fault {
 /** prd.nfrs writes a single NFR: fails `nfr_count_min` (5). */
 export function singleNfr(calls: FaultCalls = 'first'): Fault {
   return defineFault('prd.nfrs', NFRs, (o) => ({ ...o, nfrs: o.nfrs.slice(0, 1) }), calls);
-}
-
-/** security.secrets finds an open hard-coded key: fails `secrets_max` (0). */
-export function hardcodedSecret(calls: FaultCalls = 'first'): Fault {
-  return defineFault(
-    'security.secrets',
-    ScanReport,
-    (o): ScanReport => ({
-      ...o,
-      findings: [
-        ...o.findings,
-        {
-          id: 'SECRETS-FAULT-1',
-          scanner: o.scanner,
-          severity: 'critical',
-          cwe: 'CWE-798',
-          title: 'Payment provider secret key hard-coded in the payments client',
-          location: 'src/modules/payments/client.ts',
-          status: 'open',
-          remediation: 'Rotate the key and load it from the secret manager.',
-        },
-      ],
-    }),
-    calls,
-  );
 }

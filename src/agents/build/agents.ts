@@ -1,8 +1,9 @@
-import type { AgentInput } from '../../core/agent.ts';
+import type { AgentDefinition, AgentInput } from '../../core/agent.ts';
 import { deriveComponents, deriveEndpoints } from '../architecture/agents.ts';
 import { ApiSpec, ArchitectureSpec } from '../architecture/schemas.ts';
 import { type Dependency, TechStack } from '../ideation/schemas.ts';
 import { storiesOf } from '../prd/derive.ts';
+import { UserStories } from '../prd/schemas.ts';
 import { readArtifact } from '../shared/artifacts.ts';
 import { defineAgent } from '../shared/define.ts';
 import { type IdeaProfile, profileIdea } from '../shared/profile.ts';
@@ -212,7 +213,7 @@ export const ciDesigner = defineAgent({
  * is the deterministic generator (`app/`): the PRD's stories and the architecture's resources become
  * an HTTP service on Node built-ins (or a CLI), a web page, and a test per acceptance criterion.
  */
-export const coder = defineAgent({
+const coderDefinition = defineAgent({
   id: 'build.coder',
   purpose:
     'Write the application: a service (or CLI) for every story, a small accessible web page, and a test for every acceptance criterion.',
@@ -234,5 +235,43 @@ export const coder = defineAgent({
     return { kind: spec.kind, files: generateApp(spec) };
   },
 });
+
+/** Most acceptance tests listed by name in the coder's prompt; a PRD has a few dozen. */
+const MAX_LISTED_TESTS = 300;
+
+/**
+ * The acceptance tests the coder must write, one line each with its exact name. The generic prompt
+ * shows `UserStories` as JSON cut at 6,000 characters, which hides the last stories' criteria from a
+ * real model (4 to 6 of 18 for the sample ideas): a criterion without its `TC-` test keeps the story
+ * loop's gate shut, so every name is listed here, compactly.
+ */
+export function acceptanceTestPlan(input: AgentInput): string[] {
+  const stories = readArtifact(input, 'UserStories', UserStories)?.stories;
+  if (!stories) return [];
+  const names = stories.flatMap((s) =>
+    s.acceptanceCriteria.map((c) => {
+      const text = `Given ${c.given}, when ${c.when}, then ${c.expected}`.replace(/\s+/g, ' ').slice(0, 240);
+      return `- \`${c.id.replace(/^AC-/, 'TC-')} [${s.id}]\` ${text}`;
+    }),
+  );
+  const shown = names.slice(0, MAX_LISTED_TESTS);
+  return [
+    '## Acceptance tests to write',
+    `One test per acceptance criterion (${names.length}), under test/acceptance/, named with the id and story shown, then the criterion:`,
+    ...shown,
+    ...(names.length > shown.length ? [`... and ${names.length - shown.length} more in UserStories`] : []),
+  ];
+}
+
+export const coder: AgentDefinition<SourceTree> = {
+  ...coderDefinition,
+  prompt(input) {
+    const prompt = coderDefinition.prompt(input);
+    const plan = acceptanceTestPlan(input);
+    const at = prompt.lastIndexOf('\n## Output\n');
+    if (plan.length === 0 || at < 0) return prompt;
+    return `${prompt.slice(0, at)}\n\n${plan.join('\n')}\n${prompt.slice(at)}`;
+  },
+};
 
 export const buildAgents = [scaffolder, buildPlanner, ciDesigner, coder] as const;

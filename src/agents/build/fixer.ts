@@ -5,7 +5,8 @@ import { readArtifact } from '../shared/artifacts.ts';
 import { defineAgent } from '../shared/define.ts';
 import { repairApp } from './app/repair.ts';
 import { appSpecFrom } from './app/spec.ts';
-import { type CodePatch, CodePatch as CodePatchSchema, WorkspaceSnapshot } from './schemas.ts';
+import { renderFixerPrompt } from './fixer-prompt.ts';
+import { CodePatch as CodePatchSchema, WorkspaceSnapshot } from './schemas.ts';
 
 /**
  * Fixers repair the workspace from a real test run. On a later gate attempt the phase coordinator
@@ -55,7 +56,15 @@ function failingReport(input: AgentInput, type: 'TestReport' | 'AcceptanceRun'):
   return broken ? report : undefined;
 }
 
-export function offlineRepair(input: AgentInput, type: 'TestReport' | 'AcceptanceRun'): CodePatch {
+/**
+ * What a fixer answers: whole files and a diagnosis. A `CodePatch` without `deletions`: OpenAI's
+ * strict structured outputs reject a schema with an optional property (every key must be required),
+ * and a fixer repairs by rewriting files, never by removing them.
+ */
+export const FixerPatch = CodePatchSchema.omit({ deletions: true });
+export type FixerPatch = z.infer<typeof FixerPatch>;
+
+export function offlineRepair(input: AgentInput, type: 'TestReport' | 'AcceptanceRun'): FixerPatch {
   const report = failingReport(input, type);
   if (!report) return { files: [], diagnosis: [] };
   const snapshot = readArtifact(input, 'WorkspaceSnapshot', WorkspaceSnapshot);
@@ -64,18 +73,28 @@ export function offlineRepair(input: AgentInput, type: 'TestReport' | 'Acceptanc
 }
 
 export function defineFixer(phase: 'story-loop' | 'qa', reportType: 'TestReport' | 'AcceptanceRun') {
-  return defineAgent({
+  const reads = [...UPSTREAM, reportType, 'WorkspaceSnapshot'];
+  const task = `Read the failing tests of the ${reportType} and the workspace files, find the cause of each failure in the code, and return the changed files in full. With no failing test, return no files.`;
+  const rules = [
+    'Return whole files, each with its relative path; never weaken or delete a test to make it pass.',
+    'Change only what fixes the failures; keep every other line of a file you return as it is.',
+    'One diagnosis entry per failing test: the test name as reported, the files you changed and the cause you found.',
+  ];
+  const agent = defineAgent({
     id: `${phase}.fixer`,
     purpose: `Repair the code from the real ${reportType === 'TestReport' ? 'test' : 'acceptance test'} output of the previous gate attempt.`,
-    reads: [...UPSTREAM, reportType, 'WorkspaceSnapshot'],
+    reads,
     produces: 'CodePatch',
     role: 'You are the engineer on call for a red build. You read the failing tests and their messages, find the cause in the code, and change only what fixes it.',
-    task: `Read the failing tests in the ${reportType} and the workspace files, and return the changed files in full. With no failing test, return no files.`,
-    rules: [
-      'Return whole files, each with its relative path; never weaken or delete a test to make it pass.',
-      'One diagnosis entry per failing test: the files you changed and the cause you found.',
-    ],
-    outputSchema: CodePatchSchema,
+    task,
+    rules,
+    outputSchema: FixerPatch,
     offline: (input) => offlineRepair(input, reportType),
   });
+  // The failing tests and the code must reach the model whole: see fixer-prompt.ts.
+  return {
+    ...agent,
+    prompt: (input: AgentInput) =>
+      renderFixerPrompt(input, { reportType, produces: 'CodePatch', reads, task, rules }),
+  };
 }

@@ -109,6 +109,64 @@ function toolReports() {
       },
       provenance: { source: 'tool', tool: 'load-test@9.0.0' },
     },
+    ...scannerReports(),
+  ];
+}
+
+/** One clean report of each security scanner and of the accessibility check. */
+function scannerReports() {
+  const by = (tool: string) => ({ source: 'tool', tool });
+  return [
+    {
+      type: 'SecretScan',
+      content: { tool: 'secret-scan@1', versions: {}, scanned: { files: 1, historyBlobs: 1 }, findings: [] },
+      provenance: by('secret-scan@1'),
+    },
+    {
+      type: 'StaticAnalysis',
+      content: { tool: 'sast-scan@1', versions: {}, filesScanned: 1, findings: [], parseErrors: [] },
+      provenance: by('sast-scan@1'),
+    },
+    {
+      type: 'DependencyAudit',
+      content: {
+        tool: 'dependency-audit@1',
+        versions: {},
+        status: 'ran',
+        dependencies: 0,
+        counts: { critical: 0, high: 0, moderate: 0, low: 0, info: 0 },
+        advisories: [],
+      },
+      provenance: by('dependency-audit@1'),
+    },
+    {
+      type: 'Sbom',
+      content: {
+        tool: 'sbom@1',
+        versions: {},
+        format: 'CycloneDX',
+        specVersion: '1.6',
+        root: { name: 'app', version: '0.1.0' },
+        componentCount: 0,
+        components: [],
+        bom: {},
+      },
+      provenance: by('sbom@1'),
+    },
+    {
+      type: 'AccessibilityScan',
+      content: {
+        tool: 'a11y-check@1',
+        versions: { axeCore: '1', playwrightCore: '1', browser: '1' },
+        baseUrl: 'http://127.0.0.1:1',
+        standard: ['wcag2a'],
+        pages: [
+          { path: '/', url: 'http://127.0.0.1:1/', status: 200, violations: [], passes: 1, incomplete: 0 },
+        ],
+        counts: { critical: 0, serious: 0, moderate: 0, minor: 0 },
+      },
+      provenance: by('a11y-check@1'),
+    },
   ];
 }
 

@@ -1,65 +1,16 @@
 import type { ArtifactView } from '../../core/agent.ts';
 import { ArchitectureSpec, DataModel } from '../architecture/schemas.ts';
-import {
-  PrivacyAssessment,
-  SECURITY_REPORT_TYPES,
-  SupplyChainReport,
-  ThreatModel,
-} from '../security/schemas.ts';
+import { PrivacyAssessment, ThreatModel } from '../security/schemas.ts';
 import { findArtifact } from '../shared/artifacts.ts';
-import { ScanReport, type SecurityFinding } from '../shared/schemas.ts';
-import {
-  defineGuard,
-  type GuardFinding,
-  idOf,
-  missing,
-  NO_EVIDENCE_COUNT,
-  normalized,
-  ratio,
-} from './guard.ts';
+import { defineGuard, type GuardFinding, idOf, missing, normalized, ratio } from './guard.ts';
 
-/** The guard of the security phase: open findings of the scanners, threat coverage, PII and the SBOM. */
-
-type Located = SecurityFinding & { artifactId: string; type: string };
+/**
+ * The guard of the security phase: what the agents judged — threat-model coverage of the architecture
+ * and personal data without protection. Secrets, static analysis, the dependency audit and the SBOM are
+ * measured by tools on the workspace (src/orchestrator/security-metrics.ts); no agent reports them.
+ */
 
 const HIGH = new Set(['critical', 'high']);
-
-/** Findings of the latest report of each scanner: a re-scan replaces the earlier report. */
-function scanFindings(artifacts: readonly ArtifactView[]): Located[] {
-  return SECURITY_REPORT_TYPES.flatMap((type) => {
-    const report = findArtifact(artifacts, type, ScanReport);
-    const artifactId = idOf(artifacts, type) ?? type;
-    return (report?.findings ?? []).map((f) => ({ ...f, artifactId, type }));
-  });
-}
-
-interface CountOptions {
-  /** Severity of the finding recorded for each hit: `warning` when the rubric tolerates some. */
-  severity: GuardFinding['severity'];
-  /** Reported when the scan is missing: 1 fails a `_max: 0` rubric; a tolerance needs more. */
-  whenMissing: number;
-}
-
-/** Counts open findings of one scanner's latest report; a missing report is noted once per scanner. */
-function openCounter(artifacts: readonly ArtifactView[], findings: GuardFinding[]) {
-  const all = scanFindings(artifacts);
-  const noted = new Set<string>();
-  return (type: string, match: (f: Located) => boolean, options: CountOptions): number => {
-    if (findArtifact(artifacts, type, ScanReport) === undefined) {
-      if (!noted.has(type)) missing(findings, type, 'a security rubric cannot pass without its scan');
-      noted.add(type);
-      return options.whenMissing;
-    }
-    const hits = all.filter((f) => f.type === type && f.status === 'open' && match(f));
-    for (const f of hits)
-      findings.push({
-        severity: options.severity,
-        message: `${f.id} ${f.severity}: ${f.title} at ${f.location}`,
-        artifactId: f.artifactId,
-      });
-    return hits.length;
-  };
-}
 
 function threatCoverage(artifacts: readonly ArtifactView[], findings: GuardFinding[]): number {
   const components = findArtifact(artifacts, 'ArchitectureSpec', ArchitectureSpec)?.components;
@@ -108,61 +59,20 @@ function unprotectedPii(artifacts: readonly ArtifactView[], findings: GuardFindi
   return uncovered.length + open.length + (model === undefined || privacy === undefined ? 1 : 0);
 }
 
-/** An SBOM is present when the latest SupplyChainReport lists at least one component. */
-function sbomPresent(artifacts: readonly ArtifactView[], findings: GuardFinding[]): boolean {
-  const report = findArtifact(artifacts, 'SupplyChainReport', SupplyChainReport);
-  if (report === undefined) {
-    missing(findings, 'SupplyChainReport', 'it carries the SBOM');
-    return false;
-  }
-  if (report.sbom.components.length === 0)
-    findings.push({
-      severity: 'error',
-      message: 'the SBOM lists no components',
-      artifactId: idOf(artifacts, 'SupplyChainReport'),
-    });
-  return report.sbom.components.length > 0;
-}
-
-const HARD = { severity: 'error', whenMissing: 1 } as const;
-
 export const securityGuard = defineGuard({
   phase: 'security',
-  metrics: [
-    'critical_cves',
-    'secrets',
-    'critical_sast',
-    'high_findings_unmitigated',
-    'threat_model_coverage',
-    'critical_iac',
-    'high_cves',
-    'unprotected_pii',
-    'sbom',
-  ],
+  metrics: ['threat_model_coverage', 'unprotected_pii'],
   measure(artifacts, findings) {
-    const count = openCounter(artifacts, findings);
-    const all = scanFindings(artifacts);
     const threats = findArtifact(artifacts, 'ThreatModel', ThreatModel)?.threats ?? [];
-    const highOpen =
-      all.filter((f) => f.status === 'open' && HIGH.has(f.severity)).length +
-      threats.filter((t) => t.status === 'open' && HIGH.has(t.severity)).length;
-    if (highOpen > 0)
-      findings.push({ severity: 'error', message: `${highOpen} high or critical findings are open` });
-    const isCve = (f: Located) => f.cve !== undefined;
-    return {
-      critical_cves: count('ScaReport', (f) => f.severity === 'critical' && isCve(f), HARD),
-      secrets: count('SecretsScan', () => true, HARD),
-      critical_sast: count('SastReport', (f) => f.severity === 'critical', HARD),
-      high_findings_unmitigated: highOpen,
-      threat_model_coverage: threatCoverage(artifacts, findings),
-      critical_iac: count('IacScan', (f) => f.severity === 'critical', HARD),
-      // Exactly high: critical CVEs are critical_cves. Tolerated up to the rubric, so only a warning.
-      high_cves: count('ScaReport', (f) => f.severity === 'high' && isCve(f), {
+    for (const t of threats.filter((t) => t.status === 'open' && HIGH.has(t.severity)))
+      findings.push({
         severity: 'warning',
-        whenMissing: NO_EVIDENCE_COUNT,
-      }),
+        message: `threat ${t.id} (${t.severity}) on ${t.componentId} is open: ${t.description}`,
+        artifactId: idOf(artifacts, 'ThreatModel'),
+      });
+    return {
+      threat_model_coverage: threatCoverage(artifacts, findings),
       unprotected_pii: unprotectedPii(artifacts, findings),
-      sbom: sbomPresent(artifacts, findings),
     };
   },
 });

@@ -1,13 +1,11 @@
+import { z } from 'zod';
 import type { AgentInput } from '../../core/agent.ts';
-import { AccessibilityReport } from '../aesthetic/schemas.ts';
 import { CodePatch } from '../build/schemas.ts';
 import { storiesOf, useCasesOf } from '../prd/derive.ts';
 import { NFRs } from '../prd/schemas.ts';
-import { SECURITY_REPORT_TYPES } from '../security/schemas.ts';
 import { readAllArtifacts, readArtifact } from '../shared/artifacts.ts';
 import { defineAgent } from '../shared/define.ts';
 import { profileIdea } from '../shared/profile.ts';
-import { ScanReport } from '../shared/schemas.ts';
 import { RefinedStories } from '../story-loop/schemas.ts';
 import { DeployPlan, ReleaseDossier, ReleaseNotes } from './schemas.ts';
 
@@ -19,8 +17,14 @@ export const DOSSIER_SECTIONS: readonly { name: string; types: readonly string[]
   { name: 'architecture', types: ['ArchitectureSpec', 'ApiSpec', 'DataModel', 'ADRs'] },
   { name: 'code', types: ['SourceTree', 'RepoScaffold', 'BuildPlan', 'CiPipeline', 'RefinedStories'] },
   { name: 'tests', types: ['TestPlan', 'TestReport', 'MeasuredCoverage', 'E2eSuite', 'AcceptanceRun'] },
-  { name: 'security', types: [...SECURITY_REPORT_TYPES, 'ThreatModel'] },
-  { name: 'quality', types: ['PerfBudgets', 'AccessibilityReport', 'UiAudit', 'BrandReport'] },
+  {
+    name: 'security',
+    types: ['SecretScan', 'StaticAnalysis', 'DependencyAudit', 'Sbom', 'ThreatModel', 'PrivacyAssessment'],
+  },
+  {
+    name: 'quality',
+    types: ['PerfBudgets', 'LoadTestReport', 'AccessibilityScan', 'UiAudit', 'BrandReport'],
+  },
   { name: 'release', types: ['ReleaseNotes', 'DeployPlan'] },
 ];
 
@@ -32,16 +36,10 @@ function doneStoryIds(input: AgentInput): Set<string> | undefined {
   return new Set(refined.filter((s) => s.status === 'done').map((s) => s.userStoryId));
 }
 
-function securityFixes(input: AgentInput): string[] {
-  return SECURITY_REPORT_TYPES.flatMap((type) => readArtifact(input, type, ScanReport)?.findings ?? [])
-    .filter((f) => f.status === 'fixed')
-    .map((f) => `Security: ${f.title} (${f.cve ?? f.cwe ?? f.id}).`);
-}
-
 export const releaseNotes = defineAgent({
   id: 'release.release-notes',
   purpose: 'Release notes: highlights, features by story, fixes, known issues and upgrade notes.',
-  reads: ['PRD', 'UserStories', 'RefinedStories', ...SECURITY_REPORT_TYPES, 'AccessibilityReport', 'NFRs'],
+  reads: ['PRD', 'UserStories', 'RefinedStories', 'NFRs'],
   produces: 'ReleaseNotes',
   tools: ['changelog'],
   role: 'You are a technical writer. Release notes tell users what changed for them, in their words, and are honest about known issues.',
@@ -61,7 +59,6 @@ export const releaseNotes = defineAgent({
         storyIds: stories.filter((s) => s.useCaseId === uc.id).map((s) => s.id),
       }))
       .filter((f) => f.storyIds.length > 0);
-    const a11y = readArtifact(input, 'AccessibilityReport', AccessibilityReport);
     const blocked = storiesOf(input, p).filter((s) => done !== undefined && !done.has(s.id));
     return {
       version: RELEASE_VERSION,
@@ -69,18 +66,8 @@ export const releaseNotes = defineAgent({
       summary: `The first release of ${p.title} for ${p.audience}: ${features.length} features, from ${features[0]?.title.toLowerCase() ?? p.subject} onwards.`,
       highlights: features.slice(0, 3).map((f) => f.title),
       features,
-      fixes: [
-        ...securityFixes(input),
-        ...(a11y?.findings
-          .filter((f) => f.status === 'fixed')
-          .map((f) => `Accessibility: ${f.description} (WCAG ${f.criterion}).`) ?? []),
-      ],
-      knownIssues: [
-        ...blocked.map((s) => `Not yet available: ${s.title} (${s.id}).`),
-        ...(a11y?.findings
-          .filter((f) => f.status === 'open')
-          .map((f) => `${f.description} (WCAG ${f.criterion}, level ${f.level}).`) ?? []),
-      ],
+      fixes: [],
+      knownIssues: [...blocked.map((s) => `Not yet available: ${s.title} (${s.id}).`)],
       upgradeNotes: [
         'First release: no upgrade steps.',
         `Performance target: ${readArtifact(input, 'NFRs', NFRs)?.nfrs[0]?.target ?? 'p95 < 300 ms'}.`,

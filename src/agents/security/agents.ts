@@ -1,14 +1,4 @@
-import { dast, privacy, supplyChain, threatModel } from './assessments.ts';
-import { container, iac, sast, sca, secrets } from './scanners.ts';
+import { privacy, threatModel } from './assessments.ts';
 
-export const securityAgents = [
-  secrets,
-  sca,
-  sast,
-  iac,
-  container,
-  privacy,
-  threatModel,
-  dast,
-  supplyChain,
-] as const;
+/** The security phase's agents; its scanners are tools (config/phases/security.yaml `measure`). */
+export const securityAgents = [privacy, threatModel] as const;

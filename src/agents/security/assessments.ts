@@ -1,13 +1,10 @@
 import { deriveComponents } from '../architecture/agents.ts';
-import { ApiSpec, ArchitectureSpec, type Component, DataModel } from '../architecture/schemas.ts';
-import { dependenciesOf } from '../build/agents.ts';
-import { BuildPlan } from '../build/schemas.ts';
+import { ArchitectureSpec, type Component, DataModel } from '../architecture/schemas.ts';
 import { readArtifact } from '../shared/artifacts.ts';
 import { defineAgent } from '../shared/define.ts';
 import { profileIdea } from '../shared/profile.ts';
-import { ScanReport } from '../shared/schemas.ts';
-import { type Finding, SECURITY_UPSTREAM, summarize, withIds } from './scanners.ts';
-import { PrivacyAssessment, SupplyChainReport, type Threat, ThreatModel } from './schemas.ts';
+import { type Finding, SECURITY_UPSTREAM, summarize, withIds } from './findings.ts';
+import { PrivacyAssessment, type Threat, ThreatModel } from './schemas.ts';
 
 const RULES = [
   'Every finding has a severity, a location and a remediation; `open` unless the control is shown upstream.',
@@ -144,94 +141,4 @@ export const threatModel = defineAgent({
   },
 });
 
-export const dast = defineAgent({
-  id: 'security.dast',
-  purpose:
-    'Dynamic testing plan and results against the preview environment: headers, sessions, rate limits.',
-  reads: SECURITY_UPSTREAM,
-  produces: 'DastReport',
-  tools: ['dast-scan'],
-  role: 'You are a penetration tester running a dynamic scan of the preview deployment, endpoint by endpoint.',
-  task: 'Run (or plan) the dynamic scan of the API of the idea and report the findings.',
-  rules: RULES,
-  outputSchema: ScanReport,
-  offline(input) {
-    const endpoints = readArtifact(input, 'ApiSpec', ApiSpec)?.endpoints ?? [];
-    const findings: Finding[] = [
-      {
-        severity: 'medium',
-        cwe: 'CWE-693',
-        title: 'Security headers (CSP, HSTS, X-Content-Type-Options) on every response',
-        location: 'all endpoints',
-        status: 'mitigated',
-        remediation: 'Secure-headers middleware at the gateway.',
-      },
-      {
-        severity: 'medium',
-        cwe: 'CWE-307',
-        title: 'Brute force against sign-in',
-        location: '/auth (identity provider)',
-        status: 'mitigated',
-        remediation: 'Lockout and MFA at the OIDC provider.',
-      },
-    ];
-    const withId = withIds('DAST', 'dast', findings);
-    return {
-      scanner: 'dast',
-      scanned: endpoints.map((e) => `${e.method} ${e.path}`),
-      findings: withId,
-      summary: summarize(withId),
-    };
-  },
-});
-
-const COPYLEFT = /^(A?GPL|LGPL|SSPL)/;
-
-export const supplyChain = defineAgent({
-  id: 'security.supply-chain',
-  purpose: 'Supply-chain review: SBOM (CycloneDX), licenses, pinning and provenance.',
-  reads: SECURITY_UPSTREAM,
-  produces: 'SupplyChainReport',
-  tools: ['sbom', 'license-check', 'provenance-verify'],
-  role: 'You are a supply-chain security engineer. You produce the SBOM and check licenses, pinning and provenance of every component.',
-  task: 'Produce the SBOM of the build plan and review its supply chain.',
-  rules: RULES,
-  outputSchema: SupplyChainReport,
-  offline(input) {
-    const deps = readArtifact(input, 'BuildPlan', BuildPlan)?.dependencies ?? dependenciesOf(input);
-    const findings: Finding[] = deps
-      .filter((d) => d.scope === 'runtime' && COPYLEFT.test(d.license))
-      .map((d) => ({
-        severity: 'high',
-        title: `Copyleft license ${d.license} in a runtime dependency`,
-        location: `${d.name}@${d.version}`,
-        status: 'open',
-        remediation: 'Replace it or obtain a commercial license.',
-      }));
-    findings.push({
-      severity: 'low',
-      title: 'Registry provenance attestations not verified for every package',
-      location: 'package-lock.json',
-      status: 'accepted',
-      remediation: '`npm audit signatures` added to CI.',
-    });
-    const withId = withIds('SC', 'supply-chain', findings);
-    return {
-      scanner: 'supply-chain',
-      scanned: deps.map((d) => `${d.name}@${d.version}`),
-      findings: withId,
-      summary: summarize(withId),
-      sbom: {
-        format: 'CycloneDX',
-        components: deps.map((d) => ({
-          name: d.name,
-          version: d.version,
-          license: d.license,
-          purl: `pkg:npm/${d.name.replace('@', '%40')}@${d.version}`,
-        })),
-      },
-    };
-  },
-});
-
-export const securityAssessments = [privacy, threatModel, dast, supplyChain] as const;
+export const securityAssessments = [privacy, threatModel] as const;

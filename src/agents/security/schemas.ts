@@ -1,18 +1,6 @@
 import { z } from 'zod';
 import { Id, ScanReport, Severity, Text } from '../shared/schemas.ts';
 
-/** Artifact types of the security phase, one per scanner. */
-export const SECURITY_REPORT_TYPES = [
-  'SecretsScan',
-  'ScaReport',
-  'SastReport',
-  'IacScan',
-  'ContainerScan',
-  'PrivacyAssessment',
-  'DastReport',
-  'SupplyChainReport',
-] as const;
-
 export const PrivacyAssessment = ScanReport.extend({
   dataInventory: z.array(
     z.object({
@@ -25,21 +13,6 @@ export const PrivacyAssessment = ScanReport.extend({
   ),
 });
 export type PrivacyAssessment = z.infer<typeof PrivacyAssessment>;
-
-export const SupplyChainReport = ScanReport.extend({
-  sbom: z.object({
-    format: z.literal('CycloneDX'),
-    components: z.array(
-      z.object({
-        name: z.string().min(1),
-        version: z.string().min(1),
-        license: z.string().min(1),
-        purl: z.string().min(1),
-      }),
-    ),
-  }),
-});
-export type SupplyChainReport = z.infer<typeof SupplyChainReport>;
 
 export const Threat = z.object({
   id: Id,

@@ -20,14 +20,13 @@ export const YAML_RUBRICS: Readonly<Record<string, Rubrics>> = {
   architecture: { api_coverage_min: 0.9, adr_count_min: 3 },
   build: { build_plan_coverage_min: 0.95, ci_stages_min: 3, scaffold_valid_required: true },
   security: {
-    critical_cves_max: 0,
     secrets_max: 0,
-    critical_sast_max: 0,
-    critical_iac_max: 0,
-    high_cves_max: 5,
+    high_sast_max: 0,
+    critical_cves_max: 0,
+    high_cves_max: 0,
+    sbom_required: true,
     unprotected_pii_max: 0,
     threat_model_coverage_min: 0.9,
-    sbom_required: true,
   },
   'story-loop': { stories_done_ratio_min: 1, acceptance_pass_ratio_min: 1, open_stories_max: 0 },
   qa: {
@@ -38,8 +37,9 @@ export const YAML_RUBRICS: Readonly<Record<string, Rubrics>> = {
     perf_budget_met_required: true,
   },
   aesthetic: {
-    a11y_violations_critical_max: 0,
+    a11y_violations_serious_max: 0,
     wcag_level_aa_required: true,
+    pages_failed_max: 0,
     brand_consistency_min: 0.85,
     high_ui_issues_max: 3,
   },
@@ -57,6 +57,8 @@ export const YAML_RUBRICS: Readonly<Record<string, Rubrics>> = {
 export const MEASURED_METRICS: Readonly<Record<string, readonly string[]>> = {
   'story-loop': ['acceptance_pass_ratio', 'stories_done_ratio', 'open_stories'],
   qa: ['test_pass_rate', 'test_coverage', 'parse_errors', 'perf_budget_met'],
+  security: ['secrets', 'high_sast', 'critical_cves', 'high_cves', 'sbom'],
+  aesthetic: ['a11y_violations_serious', 'wcag_level_aa', 'pages_failed'],
 };
 
 /** The metric a rubric names: `open_stories_max` → `open_stories`. */
@@ -76,7 +78,6 @@ export function isMeasuredRubric(phase: string, rubric: string): boolean {
 const GUARD_ONLY_RUBRICS: Readonly<Record<string, Rubrics>> = {
   bizdev: { viability_score_min: 0.7 },
   architecture: { components_count_min: 3 },
-  security: { high_findings_unmitigated_max: 0 },
   'story-loop': { stories_refined_ratio_min: 1 },
   release: { release_notes_complete_required: true },
 };

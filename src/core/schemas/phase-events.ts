@@ -181,9 +181,23 @@ export const PhaseToolCompleteEvent = phaseEvent(
   }),
 );
 
+/**
+ * A measure tool ran but produced no report (it crashed, timed out, or its output was unreadable): its
+ * metrics stay unmeasured and their rubrics fail closed with this error as the reason.
+ */
+export const PhaseToolFailedEvent = phaseEvent(
+  'phase.tool.failed',
+  z.strictObject({
+    attempt,
+    tool: z.string().min(1).describe('id@version, or the id when the version was never resolved'),
+    error: z.string(),
+  }),
+);
+
 export const PHASE_EVENTS = [
   PhaseWorkspaceCommitEvent,
   PhaseToolCompleteEvent,
+  PhaseToolFailedEvent,
   PhaseCompensatedEvent,
   PhaseStartedEvent,
   PhaseProgressEvent,
