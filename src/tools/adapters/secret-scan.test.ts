@@ -74,9 +74,10 @@ describe('secret-scan', () => {
     'finds an AWS secret key in src/config.js with file, line and column, and shows it only masked',
     async () => {
       const secret = awsSecretKey();
+      const awsKeyIdValue = awsKeyId();
       const config = `export const config = {
   region: 'us-east-1',
-  accessKeyId: '${awsKeyId()}',
+  accessKeyId: '${awsKeyIdValue}',
   aws_secret_access_key: '${secret}',
 };
 `;
@@ -95,8 +96,18 @@ describe('secret-scan', () => {
       });
       expect(report.commit).toBe('abc123');
       expect(report.scanned).toEqual({ files: 3, historyBlobs: 0 });
-      // One finding: secretlint's, not repeated by the entropy rule that also matches the literal.
+      // The key id and the secret key, each once: secretlint's, not repeated by the entropy rule that
+      // also matches the literal. Key ids need the AWS rule's enableIDScanRule, which the driver turns on.
+      const keyId = awsKeyIdValue;
       expect(report.findings).toEqual([
+        {
+          rule: '@secretlint/secretlint-rule-aws',
+          file: 'src/config.js',
+          ...lineOf(config, keyId),
+          masked: 'AKIA…(20 chars)',
+          source: 'worktree',
+          message: 'found AWS Access Key ID: AKIA…(20 chars)',
+        },
         {
           rule: '@secretlint/secretlint-rule-aws',
           file: 'src/config.js',
@@ -106,6 +117,7 @@ describe('secret-scan', () => {
           message: `found AWS Secret Access Key: ${secret.slice(0, 4)}…(40 chars)`,
         },
       ]);
+      expect(everything.includes(keyId)).toBe(false);
       expect(everything.includes(secret)).toBe(false);
       expect(everything.includes(secret.slice(4))).toBe(false);
     },
