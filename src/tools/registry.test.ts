@@ -20,7 +20,19 @@ describe('tool registry', () => {
 
   it('checks node, git, prlimit, bwrap and chromium for doctor', async () => {
     const checks = await checkTools();
-    expect(checks.map((c) => c.name)).toEqual(['node', 'git', 'prlimit', 'bwrap', 'chromium']);
+    expect(checks.map((c) => c.name)).toEqual([
+      'node',
+      'git',
+      'prlimit',
+      'bwrap',
+      'chromium',
+      ...Object.keys(builtinTools).map((id) => `tool ${id}`),
+    ]);
+    // Each tool with the version its reports will carry.
+    expect(checks.find((c) => c.name === 'tool secret-scan')).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(/^secret-scan@\d+\.\d+\.\d+$/),
+    });
     expect(checks[0]).toMatchObject({ ok: true, detail: expect.stringContaining(process.versions.node) });
     // This machine and CI have git and prlimit; bwrap's line says whether the sandbox works.
     expect(checks.find((c) => c.name === 'git')).toMatchObject({

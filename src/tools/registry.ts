@@ -62,7 +62,27 @@ export async function checkTools(): Promise<ToolCheck[]> {
     },
     // The accessibility check (a11y-check) drives it; without it that tool fails and says how to install.
     { name: 'chromium', ...chromium },
+    ...(await toolVersions()),
   ];
+}
+
+/** Each built-in tool as `id@version`: the version a run's reports will carry (a package that did not resolve is not ok). */
+async function toolVersions(): Promise<ToolCheck[]> {
+  const ctx = {
+    workspace: process.cwd(),
+    scratchDir: process.cwd(),
+    nodePath: process.execPath,
+    nodeVersion: process.versions.node,
+  };
+  return Promise.all(
+    Object.values(builtinTools).map(async (tool): Promise<ToolCheck> => {
+      try {
+        return { name: `tool ${tool.id}`, ok: true, detail: `${tool.id}@${await tool.version(ctx)}` };
+      } catch (error) {
+        return { name: `tool ${tool.id}`, ok: false, detail: `cannot resolve its version: ${String(error)}` };
+      }
+    }),
+  );
 }
 
 async function versionOf(command: string, args: string[]): Promise<{ ok: boolean; detail: string }> {

@@ -17,7 +17,9 @@ export interface DoctorCheck {
 export function registerDoctorCommand(program: Command, cli: CliContext): void {
   program
     .command('doctor')
-    .description('check Node, the data dir and its lock, DATABASE_URL/REDIS_URL reachability and the model')
+    .description(
+      'check Node, the data dir and its lock, DATABASE_URL/REDIS_URL reachability, the model, and the workspace tools (git, prlimit, bwrap, Chromium, each tool@version)',
+    )
     .option('--json', 'print JSON')
     .action(async (flags: { json?: boolean }) => {
       const options = cli.options();
@@ -25,7 +27,8 @@ export function registerDoctorCommand(program: Command, cli: CliContext): void {
       if (options.databaseUrl) checks.push(await checkPostgres(options.databaseUrl));
       if (options.redisUrl) checks.push(await checkRedis(options.redisUrl));
       checks.push(await cli.checkModel(options));
-      // The tools a run uses on its workspace: git and prlimit are required, bwrap is the sandbox.
+      // The tools a run uses on its workspace: git and prlimit are required, bwrap is the sandbox,
+      // Chromium drives the accessibility check; then each built-in tool with its version.
       checks.push(...(await checkTools()).filter((t) => t.name !== 'node'));
       if (flags.json) printJson({ ok: checks.every((c) => c.ok), checks });
       else for (const c of checks) printLine(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(10)} ${c.detail}`);
