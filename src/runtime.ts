@@ -4,8 +4,9 @@ import { RuntimeCatalog } from './catalog.ts';
 import { loadPhaseConfigs, type PhaseConfigSet } from './config/load-phase-configs.ts';
 import { newId } from './core/ids.ts';
 import type { Workbench } from './core/workbench.ts';
-import { builtinHandlers } from './engine/handlers.ts';
+import { builtinHandlers, builtinTaskInputs } from './engine/handlers.ts';
 import { Supervisor } from './engine/supervisor.ts';
+import type { TaskTypes } from './engine/task-submission.ts';
 import type { TaskHandler } from './engine/worker-pool.ts';
 import { providerBreakers, withCircuitBreaker } from './llm/circuit-breaker-model.ts';
 import type { Model } from './llm/model.ts';
@@ -13,7 +14,7 @@ import { type ModelSettings, resolveModel } from './llm/model-registry.ts';
 import { createRecordingModel, createReplayModel } from './llm/record-replay.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { writeDossier } from './observability/release-dossier.ts';
-import { AGENT_TASK, createAgentTaskHandler } from './orchestrator/agent-task.ts';
+import { AGENT_TASK, agentTaskInput, createAgentTaskHandler } from './orchestrator/agent-task.ts';
 import { Orchestrator } from './orchestrator/orchestrator.ts';
 import { SqlTaskQueue } from './queue/sql-task-queue.ts';
 import type { TaskQueue } from './queue/task-queue.ts';
@@ -57,6 +58,8 @@ export interface Runtime {
   readonly queue: TaskQueue;
   readonly logger: Logger;
   readonly handlers: Map<string, TaskHandler>;
+  /** Input schemas of the task types `handlers` run: what a submitted task is checked against. */
+  readonly taskTypes: TaskTypes;
   readonly catalog: RuntimeCatalog;
   readonly model: Model;
   readonly orchestrator: Orchestrator;
@@ -130,6 +133,8 @@ export async function openRuntime(
   const catalog = new RuntimeCatalog(db, options.home);
   const handlers = builtinHandlers();
   handlers.set(AGENT_TASK, createAgentTaskHandler({ db, catalog, modelFor, fallbackModel }));
+  const taskInputs = builtinTaskInputs();
+  taskInputs.set(AGENT_TASK, agentTaskInput);
   const supervisor = new Supervisor({
     db,
     queue,
@@ -165,6 +170,7 @@ export async function openRuntime(
     queue,
     logger,
     handlers,
+    taskTypes: { inputs: taskInputs },
     catalog,
     model,
     orchestrator,

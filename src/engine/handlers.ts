@@ -1,7 +1,14 @@
+import type { z } from 'zod';
 import type { Database } from '../storage/database.ts';
-import { createDiagEffect, createEnvEffectSink, createSqlEffectSink, DIAG_EFFECT } from './diag-effect.ts';
-import { createDiagPoison, DIAG_POISON } from './diag-poison.ts';
-import { DIAG_SLEEP, diagSleep } from './diag-sleep.ts';
+import {
+  createDiagEffect,
+  createEnvEffectSink,
+  createSqlEffectSink,
+  DIAG_EFFECT,
+  diagEffectInput,
+} from './diag-effect.ts';
+import { createDiagPoison, DIAG_POISON, diagPoisonInput } from './diag-poison.ts';
+import { DIAG_SLEEP, diagSleep, diagSleepInput } from './diag-sleep.ts';
 import type { TaskHandler } from './worker-pool.ts';
 
 export interface BuiltinHandlerOptions {
@@ -22,5 +29,14 @@ export function builtinHandlers(options: BuiltinHandlerOptions = {}): Map<string
     [DIAG_SLEEP, diagSleep],
     [DIAG_EFFECT, createDiagEffect({ sink, faultsEnabled })],
     [DIAG_POISON, createDiagPoison({ faultsEnabled })],
+  ]);
+}
+
+/** Input schemas of the built-in task types, checked when a task is submitted (see task-submission.ts). */
+export function builtinTaskInputs(): Map<string, z.ZodType> {
+  return new Map<string, z.ZodType>([
+    [DIAG_SLEEP, diagSleepInput],
+    [DIAG_EFFECT, diagEffectInput],
+    [DIAG_POISON, diagPoisonInput],
   ]);
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ErrorCode, IdeaMineError, invalidInput } from '../../core/errors.ts';
+import { checkTaskSubmission } from '../../engine/task-submission.ts';
 import { TASK_STATES, type TaskRecord, type TaskState } from '../../queue/task-queue.ts';
 import type { CliContext } from '../context.ts';
 import { formatAge, printJson, printLine, printTable } from '../output.ts';
@@ -54,6 +55,7 @@ export function registerTasksCommand(program: Command, cli: CliContext): void {
         if (!Number.isInteger(priority))
           throw invalidInput(`--priority must be an integer, got "${flags.priority}"`);
         const ids = await withRuntime(cli, async (rt) => {
+          checkTaskSubmission(rt.taskTypes, type, input);
           const all: string[] = [];
           for (let i = 0; i < count; i += 1_000) {
             const batch = Array.from({ length: Math.min(1_000, count - i) }, () => ({
