@@ -4,6 +4,7 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { describeThrown, ErrorClass, ErrorCode, IdeaMineError } from '../core/errors.ts';
 import type { Database, Queryable, Row, Unsubscribe } from './database.ts';
 import { acquireDataDirLock, type DataDirLock } from './lock-file.ts';
+import { seedFromTemplate } from './pglite-template.ts';
 
 export interface PgliteDatabaseOptions {
   /** The IdeaMine home; the database lives in `<dataDir>/pgdata`. Omit for an in-memory database. */
@@ -22,7 +23,7 @@ export async function createPgliteDatabase(options: PgliteDatabaseOptions = {}):
     lock = acquireDataDirLock(options.dataDir);
     try {
       const pgdata = join(options.dataDir, 'pgdata');
-      mkdirSync(pgdata, { recursive: true });
+      if (!(await seedFromTemplate(pgdata))) mkdirSync(pgdata, { recursive: true });
       pg = await PGlite.create({ dataDir: pgdata });
     } catch (error) {
       lock.release();
