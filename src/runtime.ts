@@ -9,17 +9,23 @@ import { Supervisor } from './engine/supervisor.ts';
 import type { TaskTypes } from './engine/task-submission.ts';
 import type { TaskHandler } from './engine/worker-pool.ts';
 import { providerBreakers, withCircuitBreaker } from './llm/circuit-breaker-model.ts';
+import { instrumentModel } from './llm/instrumented-model.ts';
 import type { Model } from './llm/model.ts';
 import { type ModelSettings, resolveModel } from './llm/model-registry.ts';
 import { createRecordingModel, createReplayModel } from './llm/record-replay.ts';
+import { createHeadSigner, LEDGER_JOURNAL_FILE } from './observability/ledger-heads.ts';
+import { loadOrCreateLedgerKey } from './observability/ledger-key.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { writeDossier } from './observability/release-dossier.ts';
+import { startTracing } from './observability/tracing.ts';
 import { AGENT_TASK, agentTaskInput, createAgentTaskHandler } from './orchestrator/agent-task.ts';
 import { Orchestrator } from './orchestrator/orchestrator.ts';
 import { SqlTaskQueue } from './queue/sql-task-queue.ts';
 import type { TaskQueue } from './queue/task-queue.ts';
 import type { Database } from './storage/database.ts';
 import { openDatabase, type StorageOptions } from './storage/open.ts';
+import { printHtmlToPdf } from './tools/chromium.ts';
 import { createWorkbench } from './tools/workbench.ts';
 
 /**
@@ -50,6 +56,10 @@ export interface RuntimeOptions {
    * put a test-only faulty model (test/support/faulty-model.ts) in front of the real one.
    */
   modelDecorator?: ((model: Model) => Model) | undefined;
+  /** OTLP/HTTP base URL: when set, this process exports its spans there (observability/tracing.ts). */
+  otlpEndpoint?: string | undefined;
+  /** The ledger's Ed25519 private key as PEM or a path to it; default `<home>/ledger-key.pem`. */
+  ledgerKey?: string | undefined;
 }
 
 export interface Runtime {
@@ -69,6 +79,8 @@ export interface Runtime {
   readonly supervisor: Supervisor;
   /** Identifies this process as a run-lease holder. */
   readonly owner: string;
+  /** Prometheus metrics of this runtime (`/metrics` on serve and on `worker --metrics-port`). */
+  readonly metrics: Metrics;
   loadPhaseConfigs(): Promise<PhaseConfigSet>;
   close(): Promise<void>;
 }
@@ -112,7 +124,14 @@ export async function openRuntime(
   const queue = new SqlTaskQueue(db, { defaultLeaseMs: options.leaseMs });
   const models = new Map<string, Model>([[model.id, model]]);
   const breakerFor = providerBreakers();
-  const guarded = (m: Model): Model => (m.id === 'offline' ? m : withCircuitBreaker(m, breakerFor(m.id)));
+  const metrics = createMetrics({
+    db,
+    queue,
+    onError: (error) => logger.warn({ err: (error as Error).message }, 'metrics: could not read storage'),
+  });
+  // Every model call gets a span and counts toward the token and cost metrics.
+  const guarded = (m: Model): Model =>
+    instrumentModel(m.id === 'offline' ? m : withCircuitBreaker(m, breakerFor(m.id)), metrics.models);
   models.set(model.id, guarded(model));
   const modelFor = (spec: string | undefined): Model => {
     const key = spec ?? model.id;
@@ -150,6 +169,9 @@ export async function openRuntime(
     },
   });
   const owner = `${hostname()}:${process.pid}:${newId().slice(0, 8)}`;
+  const tracing = options.otlpEndpoint
+    ? startTracing({ endpoint: options.otlpEndpoint, instanceId: owner })
+    : undefined;
   const workbench = createWorkbench({ runDir: (runId) => runDir(options, runId) });
   const orchestrator = new Orchestrator({
     db,
@@ -160,8 +182,18 @@ export async function openRuntime(
     leaseMs: Math.max(options.leaseMs, 10_000),
     logger,
     workbench,
+    heads: createHeadSigner({
+      db,
+      loadKey: () => loadOrCreateLedgerKey({ home: options.home, ledgerKey: options.ledgerKey }),
+      journalFile: join(options.home, LEDGER_JOURNAL_FILE),
+      onJournalError: (error) =>
+        logger.warn({ err: error.message }, 'could not append to the ledger journal'),
+    }),
     onSettled: async (runId) => {
-      await writeDossier(db, runId, runDir(options, runId), { workspace: await workbench.info(runId) });
+      await writeDossier(db, runId, runDir(options, runId), {
+        workspace: await workbench.info(runId),
+        printPdf: printHtmlToPdf,
+      });
     },
   });
   return {
@@ -177,10 +209,12 @@ export async function openRuntime(
     workbench,
     supervisor,
     owner,
+    metrics,
     loadPhaseConfigs: () => loadPhaseConfigs(options.configDir ? { userDir: options.configDir } : {}),
     close: async () => {
       await supervisor.stop();
       await db.close();
+      await tracing?.stop();
     },
   };
 }

@@ -4,8 +4,12 @@ import { coerceError, ExitCode, exitCodeFor, isIdeaMineError } from '../core/err
 import { registerControlCommands } from './commands/control.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerInspectCommands } from './commands/inspect.ts';
+import { registerLedgerCommands } from './commands/ledger.ts';
+import { registerLineageCommand } from './commands/lineage.ts';
 import { registerRunCommands } from './commands/run.ts';
+import { registerServeCommand } from './commands/serve.ts';
 import { registerTasksCommand } from './commands/tasks.ts';
+import { registerTokenCommands } from './commands/token.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
 import { type CliHooks, createCliContext } from './context.ts';
 
@@ -37,10 +41,14 @@ export function buildProgram(hooks: CliHooks = {}): Command {
   const cli = createCliContext(globalFlags, hooks);
   registerRunCommands(program, cli);
   registerInspectCommands(program, cli);
+  registerLedgerCommands(program, cli);
+  registerLineageCommand(program, cli);
   registerControlCommands(program, cli);
   registerDoctorCommand(program, cli);
   registerWorkerCommand(program, cli);
   registerTasksCommand(program, cli);
+  registerServeCommand(program, cli);
+  registerTokenCommands(program, cli);
   return program;
 }
 

@@ -1,24 +1,50 @@
+import type { Database } from '../storage/database.ts';
 import type { StoredEvent } from '../storage/event-store.ts';
+import { phaseDurationHistory } from '../storage/phase-history.ts';
+import { applyEvent, initialLiveState, type PhaseHistory, renderLiveView } from './live-view.ts';
 
 /**
- * Live progress of a run. On a TTY: one readable line per meaningful event (phase started, stage
- * changes, agents done, gate outcomes, cost); with --json or when piped: one JSON line per event,
- * each carrying the run id.
+ * Progress of a run, in one of three forms:
+ * - `json` (--json, or stdout is not a terminal): one JSON line per event, each carrying the run id;
+ * - `live` (`run`, `resume`, `events --follow` on a terminal): the live view of live-view.ts, redrawn
+ *   in place (ANSI cursor-up and clear), at most every {@link REDRAW_MS} and each second for the clocks;
+ * - `lines` (`events` without --follow on a terminal): one readable line per meaningful event.
+ * `close()` draws the view a last time and stops its timer; the caller prints its summary after it.
  */
 export interface ProgressPrinter {
   onEvent(event: StoredEvent): void;
+  close(): void;
 }
 
-export function createProgressPrinter(options: {
+/** Redraws coalesce events that arrive together (a resumed run replays its whole log at once). */
+const REDRAW_MS = 100;
+const TICK_MS = 1_000;
+
+export interface ProgressOptions {
+  /** JSON lines (--json, or stdout is not a terminal). */
   json: boolean;
-  write?: (line: string) => void;
-}): ProgressPrinter {
-  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  /** Otherwise, the live view instead of one line per event (run, resume, events --follow). */
+  live?: boolean;
+  /** Where text goes, newlines included (default: stdout). */
+  write?: (text: string) => void;
+  /** For the live view's ETA; without it the ETA shows as unknown. */
+  history?: PhaseHistory;
+  /** The terminal's width (default: stdout's columns, or 100). */
+  columns?: () => number;
+}
+
+/** Past phase durations for the live view's ETA (earlier runs' passed phases; see phase-history.ts). */
+export function loadPhaseHistory(db: Database, runId: string): Promise<PhaseHistory> {
+  return phaseDurationHistory(db, { excludeRunId: runId });
+}
+
+export function createProgressPrinter(options: ProgressOptions): ProgressPrinter {
+  const write = options.write ?? ((text: string) => void process.stdout.write(text));
   if (options.json) {
     return {
       onEvent: (e) =>
         write(
-          JSON.stringify({
+          `${JSON.stringify({
             runId: e.runId,
             seq: e.seq,
             type: e.type,
@@ -26,15 +52,51 @@ export function createProgressPrinter(options: {
             taskId: e.taskId,
             at: e.createdAt,
             payload: e.payload,
-          }),
+          })}\n`,
         ),
+      close: () => {},
     };
   }
+  if (options.live) return createLivePrinter(options, write);
   const lastStage = new Map<string, string>();
   return {
     onEvent: (e) => {
       const line = humanLine(e, lastStage);
-      if (line) write(line);
+      if (line) write(`${line}\n`);
+    },
+    close: () => {},
+  };
+}
+
+function createLivePrinter(options: ProgressOptions, write: (text: string) => void): ProgressPrinter {
+  const history = options.history ?? { medianMs: {}, samples: 0 };
+  const columns = options.columns ?? (() => process.stdout.columns || 100);
+  let state = initialLiveState();
+  let drawn = 0;
+  let scheduled: NodeJS.Timeout | undefined;
+  const draw = () => {
+    const lines = renderLiveView(state, { nowMs: Date.now(), history, columns: columns() });
+    // Back to the view's first line (CSI n F), clear to the end of the screen (CSI 0 J), draw again.
+    write(`${drawn > 0 ? `\x1b[${drawn}F\x1b[0J` : ''}${lines.join('\n')}\n`);
+    drawn = lines.length;
+  };
+  const ticker = setInterval(draw, TICK_MS);
+  ticker.unref();
+  return {
+    onEvent: (e) => {
+      state = applyEvent(state, e);
+      if (scheduled) return;
+      scheduled = setTimeout(() => {
+        scheduled = undefined;
+        draw();
+      }, REDRAW_MS);
+      scheduled.unref();
+    },
+    close: () => {
+      clearInterval(ticker);
+      clearTimeout(scheduled);
+      scheduled = undefined;
+      draw();
     },
   };
 }

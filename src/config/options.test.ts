@@ -75,6 +75,12 @@ describe('resolveOptions', () => {
     });
   });
 
+  it('turns tracing on only when OTEL_EXPORTER_OTLP_ENDPOINT is set', () => {
+    expect(resolveOptions({ env: {}, cwd }).otlpEndpoint).toBeUndefined();
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' };
+    expect(resolveOptions({ env, cwd }).otlpEndpoint).toBe('http://127.0.0.1:4318');
+  });
+
   it('treats empty variables as unset', () => {
     expect(resolveOptions({ env: { IDEAMINE_CONCURRENCY: '', DATABASE_URL: ' ' }, cwd })).toMatchObject({
       concurrency: 4,
@@ -95,6 +101,10 @@ describe('resolveOptions', () => {
       [{ IDEAMINE_MODEL: 'gpt4' }, 'IDEAMINE_MODEL: expected "offline" or "<provider>:<model>"'],
       [{ IDEAMINE_PG_SCHEMA: 'drop table;' }, 'IDEAMINE_PG_SCHEMA'],
       [{ REDIS_URL: 'http://cache' }, 'REDIS_URL: expected a redis: or rediss: URL'],
+      [
+        { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' },
+        'OTEL_EXPORTER_OTLP_ENDPOINT: expected a http: or https: URL',
+      ],
     ];
     for (const [env, message] of cases) {
       const error = failure(() => resolveOptions({ env, cwd }));
@@ -124,5 +134,15 @@ describe('resolveOptions', () => {
     expect(JSON.parse(json)).toMatchObject({ providerKeys: { openaiApiKey: '[redacted]' }, concurrency: 4 });
     expect(inspect(options)).not.toContain('sk-live-123');
     expect(Object.isFrozen(options)).toBe(true);
+  });
+
+  it('keeps an inline ledger key out of JSON and inspect output; a key file path shows', () => {
+    const pem = '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIsecretsecret\n-----END PRIVATE KEY-----';
+    const inline = resolveOptions({ env: { IDEAMINE_LEDGER_KEY: pem }, cwd });
+    expect(inline.ledgerKey).toBe(pem);
+    expect(JSON.parse(JSON.stringify(inline))).toMatchObject({ ledgerKey: '[redacted]' });
+    expect(inspect(inline)).not.toContain('secretsecret');
+    const path = resolveOptions({ env: { IDEAMINE_LEDGER_KEY: '/keys/ledger.pem' }, cwd });
+    expect(JSON.parse(JSON.stringify(path))).toMatchObject({ ledgerKey: '/keys/ledger.pem' });
   });
 });

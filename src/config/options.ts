@@ -56,8 +56,18 @@ export interface ResolvedOptions {
   readonly concurrency: number;
   readonly heartbeatMs: number;
   readonly leaseMs: number;
+  /**
+   * OTLP/HTTP base URL for traces (`OTEL_EXPORTER_OTLP_ENDPOINT`); spans go to `<url>/v1/traces`.
+   * Unset: tracing is off.
+   */
+  readonly otlpEndpoint: string | undefined;
   /** Never serialised: `toJSON` and `util.inspect` show only whether each key is set. */
   readonly providerKeys: Readonly<ProviderKeys>;
+  /**
+   * IDEAMINE_LEDGER_KEY: the ledger's Ed25519 private key as PEM, or the path of its 0600 file
+   * (default `<home>/ledger-key.pem`). A PEM value is never serialised.
+   */
+  readonly ledgerKey: string | undefined;
   toJSON(): Record<string, unknown>;
 }
 
@@ -84,8 +94,10 @@ export const ENV_VARS = {
   concurrency: 'IDEAMINE_CONCURRENCY',
   heartbeatMs: 'IDEAMINE_HEARTBEAT',
   leaseMs: 'IDEAMINE_LEASE',
+  otlpEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
   openaiApiKey: 'OPENAI_API_KEY',
   anthropicApiKey: 'ANTHROPIC_API_KEY',
+  ledgerKey: 'IDEAMINE_LEDGER_KEY',
 } as const;
 
 /**
@@ -172,7 +184,9 @@ export function resolveOptions(input: ResolveOptionsInput = {}): ResolvedOptions
     concurrency: positiveInt(pick('concurrency'), DEFAULT_CONCURRENCY),
     heartbeatMs,
     leaseMs,
+    otlpEndpoint: otlpEndpoint(env),
     providerKeys: Object.freeze(providerKeys(env)),
+    ledgerKey: ledgerKeyOption(env),
   };
   return withRedaction(options);
 }
@@ -186,12 +200,27 @@ function providerKeys(env: Readonly<Record<string, string | undefined>>): Provid
   return keys;
 }
 
+function ledgerKeyOption(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const value = env[ENV_VARS.ledgerKey]?.trim();
+  return value ? value : undefined;
+}
+
+function otlpEndpoint(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const value = env[ENV_VARS.otlpEndpoint]?.trim();
+  if (!value) return undefined;
+  const problem = urlCheck(['http:', 'https:'])(value);
+  if (problem) throw invalidOption({ name: ENV_VARS.otlpEndpoint, value }, problem);
+  return value;
+}
+
 function withRedaction(options: Omit<ResolvedOptions, 'toJSON'>): ResolvedOptions {
   const toJSON = (): Record<string, unknown> => ({
     ...options,
     databaseUrl: options.databaseUrl === undefined ? undefined : redactUrl(options.databaseUrl),
     redisUrl: options.redisUrl === undefined ? undefined : redactUrl(options.redisUrl),
+    otlpEndpoint: options.otlpEndpoint === undefined ? undefined : redactUrl(options.otlpEndpoint),
     providerKeys: Object.fromEntries(Object.keys(options.providerKeys).map((key) => [key, '[redacted]'])),
+    ledgerKey: options.ledgerKey?.startsWith('-----BEGIN') ? '[redacted]' : options.ledgerKey,
   });
   const resolved = { ...options } as ResolvedOptions;
   // Non-enumerable, so spreading the options copies data, not these hooks.

@@ -18,7 +18,8 @@ export interface WorkspaceState {
 
 export interface WorkspaceInfo extends WorkspaceState {
   files: Array<{ path: string; bytes: number }>;
-  log: Array<{ sha: string; subject: string }>;
+  /** Newest first; `body` is the message after the subject line. */
+  log: Array<{ sha: string; subject: string; body: string }>;
 }
 
 /** One tool run as the ledger, provenance and the tools_minutes budget see it. */

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { coerceError, ErrorClass, ErrorCode, IdeaMineError, isIdeaMineError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
+import { contextFromCarrier, SpanKind, TraceAttr, withSpan } from '../core/trace.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
 import { type BackoffPolicy, DEFAULT_BACKOFF } from '../queue/backoff.ts';
 import type { Checkpoint, ClaimedTask, Fence, TaskProgress, TaskQueue } from '../queue/task-queue.ts';
@@ -27,6 +28,19 @@ export interface TaskContext {
 
 export type TaskHandler = (ctx: TaskContext) => Promise<unknown>;
 
+/** How a handler run ended, as far as this pool saw it. */
+export type TaskRunOutcome = 'succeeded' | 'failed' | 'stale' | 'lease_lost';
+
+/** Optional hooks for metrics: called synchronously, must not throw or block. */
+export interface WorkerPoolObserver {
+  /** A task was claimed after waiting `waitedMs` since it became due. */
+  claimed?(task: ClaimedTask): void;
+  /** A handler run ended; `durationMs` is measured from the claim. */
+  finished?(task: ClaimedTask, outcome: TaskRunOutcome, durationMs: number): void;
+  /** This pool's sweep put `count` tasks with expired leases back (or dead-lettered them). */
+  leasesExpired?(count: number): void;
+}
+
 export interface WorkerPoolOptions {
   queue: TaskQueue;
   handlers: ReadonlyMap<string, TaskHandler>;
@@ -41,6 +55,7 @@ export interface WorkerPoolOptions {
   backoff?: BackoffPolicy;
   clock?: Clock;
   logger?: Logger;
+  observer?: WorkerPoolObserver;
 }
 
 export type WorkerPoolState = 'idle' | 'running' | 'draining' | 'stopped';
@@ -82,9 +97,10 @@ export class WorkerPool {
     reclaimed: 0,
   };
   #state: WorkerPoolState = 'idle';
-  readonly #o: Required<Omit<WorkerPoolOptions, 'queues' | 'workerId'>> & {
+  readonly #o: Required<Omit<WorkerPoolOptions, 'queues' | 'workerId' | 'observer'>> & {
     queues: readonly string[] | undefined;
   };
+  readonly #observer: WorkerPoolObserver;
   readonly #inFlight = new Map<string, InFlight>();
   #wake: (() => void) | undefined;
   #wakePending = false;
@@ -108,6 +124,7 @@ export class WorkerPool {
       clock: options.clock ?? systemClock,
       logger: options.logger ?? silentLogger,
     };
+    this.#observer = options.observer ?? {};
   }
 
   get state(): WorkerPoolState {
@@ -217,6 +234,7 @@ export class WorkerPool {
 
   #execute(task: ClaimedTask): void {
     this.counters.claimed++;
+    this.#observer.claimed?.(task);
     const controller = new AbortController();
     const flight: InFlight = {
       task,
@@ -228,13 +246,24 @@ export class WorkerPool {
       done: Promise.resolve(),
     };
     this.#inFlight.set(task.id, flight);
-    flight.done = this.#runHandler(flight).finally(() => {
+    const claimedAt = performance.now();
+    flight.done = withSpan(
+      `task ${task.type}`,
+      taskSpanAttributes(task),
+      async (span) => {
+        const outcome = await this.#runHandler(flight);
+        span.setAttribute(TraceAttr.outcome, outcome);
+        this.#observer.finished?.(task, outcome, performance.now() - claimedAt);
+      },
+      // The task's own trace (stored at enqueue), not whatever span happened to start this pool.
+      { parent: contextFromCarrier(task.traceContext), kind: SpanKind.CONSUMER },
+    ).finally(() => {
       if (this.#inFlight.get(task.id) === flight) this.#inFlight.delete(task.id);
       this.#signalWake();
     });
   }
 
-  async #runHandler(flight: InFlight): Promise<void> {
+  async #runHandler(flight: InFlight): Promise<TaskRunOutcome> {
     const { task } = flight;
     const fence: Fence = { taskId: task.id, attempt: task.attempt };
     const handler = this.#o.handlers.get(task.type);
@@ -260,19 +289,20 @@ export class WorkerPool {
         });
       }
       const result = await handler(ctx);
-      if (flight.leaseLost) return;
+      if (flight.leaseLost) return 'lease_lost';
       await this.#withStorageRetry(() => this.#o.queue.complete(fence, result));
       this.counters.succeeded++;
+      return 'succeeded';
     } catch (thrown) {
-      if (flight.leaseLost) return;
-      await this.#recordFailure(fence, thrown);
+      if (flight.leaseLost) return 'lease_lost';
+      return this.#recordFailure(fence, thrown);
     }
   }
 
-  async #recordFailure(fence: Fence, thrown: unknown): Promise<void> {
+  async #recordFailure(fence: Fence, thrown: unknown): Promise<'failed' | 'stale'> {
     if (isIdeaMineError(thrown) && thrown.code === ErrorCode.staleAttempt) {
       this.counters.staleRejected++;
-      return;
+      return 'stale';
     }
     const error = coerceError(thrown);
     this.counters.failed++;
@@ -288,14 +318,16 @@ export class WorkerPool {
         }),
       );
     } catch (failError) {
-      if (isIdeaMineError(failError) && failError.code === ErrorCode.staleAttempt)
+      if (isIdeaMineError(failError) && failError.code === ErrorCode.staleAttempt) {
         this.counters.staleRejected++;
-      else
-        this.#o.logger.error(
-          { err: coerceError(failError).message, taskId: fence.taskId },
-          'could not record failure',
-        );
+        return 'stale';
+      }
+      this.#o.logger.error(
+        { err: coerceError(failError).message, taskId: fence.taskId },
+        'could not record failure',
+      );
     }
+    return 'failed';
   }
 
   /** A write that fails for a storage reason is retried briefly; a stale fence is final. */
@@ -350,9 +382,24 @@ export class WorkerPool {
     try {
       const reclaimed = await this.#o.queue.reclaimExpired();
       this.counters.reclaimed += reclaimed.length;
+      if (reclaimed.length > 0) this.#observer.leasesExpired?.(reclaimed.length);
       if (reclaimed.length > 0) this.#signalWake();
     } catch (error) {
       this.#o.logger.warn({ err: coerceError(error).message }, 'lease reclaim failed');
     }
   }
+}
+
+function taskSpanAttributes(task: ClaimedTask): Record<string, string | number> {
+  const input = (task.input ?? {}) as { phase?: unknown; agentId?: unknown; agentVersion?: unknown };
+  return {
+    [TraceAttr.taskId]: task.id,
+    [TraceAttr.taskType]: task.type,
+    [TraceAttr.taskAttempt]: task.attempt,
+    ...(task.runId ? { [TraceAttr.runId]: task.runId } : {}),
+    ...(typeof input.phase === 'string' ? { [TraceAttr.phase]: input.phase } : {}),
+    ...(typeof input.agentId === 'string'
+      ? { [TraceAttr.agent]: `${input.agentId}@${String(input.agentVersion ?? '')}` }
+      : {}),
+  };
 }

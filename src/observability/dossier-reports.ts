@@ -82,12 +82,26 @@ const SUMMARIES: Record<string, { label: string; result: (r: Json) => string }> 
   },
 };
 
-export function renderMeasured(reports: StoredReports): string {
-  const rows = Object.entries(reports).map(([type, stored]) => {
+/** One figure per tool report: its label, the tool@version that measured it, the result as HTML. */
+export function measuredFigures(
+  reports: StoredReports,
+): Array<{ label: string; tool: unknown; result: string; commit: unknown }> {
+  return Object.entries(reports).map(([type, stored]) => {
     const summary = SUMMARIES[type];
-    const report = obj(stored['report']);
-    return `<tr><td>${esc(summary?.label ?? type)}</td><td>${esc(stored['tool'])}</td><td>${summary ? summary.result(report) : '—'}</td><td><code>${short(stored['commit'])}</code></td></tr>`;
+    return {
+      label: summary?.label ?? type,
+      tool: stored['tool'],
+      result: summary ? summary.result(obj(stored['report'])) : '—',
+      commit: stored['commit'],
+    };
   });
+}
+
+export function renderMeasured(reports: StoredReports): string {
+  const rows = measuredFigures(reports).map(
+    (f) =>
+      `<tr><td>${esc(f.label)}</td><td>${esc(f.tool)}</td><td>${f.result}</td><td><code>${short(f.commit)}</code></td></tr>`,
+  );
   if (rows.length === 0) return '<p>No tool measured anything in this run.</p>';
   return `<table><thead><tr><th>Report</th><th>Tool</th><th>Result</th><th>Commit</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }

@@ -1,12 +1,12 @@
-import { createHmac } from 'node:crypto';
 import { canonicalJson, sha256 } from '../core/ids.ts';
-import type { Database, Queryable } from '../storage/database.ts';
+import type { Queryable } from '../storage/database.ts';
 
 /**
- * The run ledger: append-only (a trigger rejects UPDATE/DELETE) and hash-chained per run, so that any
- * edit made behind the trigger's back (e.g. by a superuser) breaks `verify`. Entries: task, gate,
- * decision, artifact, cost, signature. Writers pass their transaction so an entry commits with the
- * change it records.
+ * The run ledger: append-only (a trigger rejects UPDATE/DELETE) and hash-chained per run. The chain
+ * alone catches a careless edit; someone who can write rows can also recompute it, which is why the
+ * chain head is signed at every phase boundary and at the run's end (ledger-heads.ts) and verified
+ * against those signatures (ledger-verify.ts). Entries: task, gate, decision, artifact, cost,
+ * signature. Writers pass their transaction so an entry commits with the change it records.
  */
 
 export type LedgerType = 'task' | 'gate' | 'decision' | 'artifact' | 'cost' | 'signature';
@@ -60,12 +60,17 @@ function toEntry(row: LedgerRow): LedgerEntry {
   };
 }
 
+/**
+ * Serialises writers of one run's chain until the transaction ends: appends, and the signer that
+ * reads the chain head it signs.
+ */
+export async function lockRunChain(tx: Queryable, runId: string | null): Promise<void> {
+  await tx.query("select pg_advisory_xact_lock($1, hashtext(coalesce($2::text, '')))", [LEDGER_LOCK, runId]);
+}
+
 /** Appends one entry; must run inside a transaction (the advisory lock serialises a run's chain). */
 export async function appendLedger(tx: Queryable, entry: LedgerAppend): Promise<LedgerEntry> {
-  await tx.query("select pg_advisory_xact_lock($1, hashtext(coalesce($2::text, '')))", [
-    LEDGER_LOCK,
-    entry.runId,
-  ]);
+  await lockRunChain(tx, entry.runId);
   const last = await tx.query<{ hash: string }>(
     'select hash from ledger where run_id is not distinct from $1::uuid order by seq desc limit 1',
     [entry.runId],
@@ -106,28 +111,25 @@ export interface LedgerVerification {
   brokenAt?: { seq: number; reason: string };
 }
 
-export async function verifyLedger(db: Database, runId: string): Promise<LedgerVerification> {
+/** Checks the hash chain of a run's ledger (links and content hashes); signatures are ledger-verify.ts's. */
+export async function verifyLedger(db: Queryable, runId: string): Promise<LedgerVerification> {
   const entries = await readLedger(db, runId);
-  let prev: string | null = null;
-  for (const e of entries) {
-    if (e.prevHash !== prev)
-      return {
-        ok: false,
-        entries: entries.length,
-        brokenAt: { seq: e.seq, reason: 'link to previous entry broken' },
-      };
-    if (entryHash(prev, e) !== e.hash)
-      return {
-        ok: false,
-        entries: entries.length,
-        brokenAt: { seq: e.seq, reason: 'content does not match its hash' },
-      };
-    prev = e.hash;
-  }
-  return { ok: true, entries: entries.length };
+  const brokenAt = chainBreak(entries);
+  return brokenAt ? { ok: false, entries: entries.length, brokenAt } : { ok: true, entries: entries.length };
 }
 
-/** An HMAC over the chain head, for a `signature` entry (key from config; never stored). */
-export function signChainHead(headHash: string, key: string): string {
-  return createHmac('sha256', key).update(headHash).digest('hex');
+/** The first entry, in order, whose link to the previous entry or whose own hash does not match. */
+export function chainBreak(
+  entries: readonly Pick<
+    LedgerEntry,
+    'seq' | 'runId' | 'type' | 'data' | 'provenance' | 'prevHash' | 'hash'
+  >[],
+): { seq: number; reason: string } | undefined {
+  let prev: string | null = null;
+  for (const e of entries) {
+    if (e.prevHash !== prev) return { seq: e.seq, reason: 'link to previous entry broken' };
+    if (entryHash(prev, e) !== e.hash) return { seq: e.seq, reason: 'content does not match its hash' };
+    prev = e.hash;
+  }
+  return undefined;
 }

@@ -2,7 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { WorkspaceInfo } from '../core/workbench.ts';
 import type { Database } from '../storage/database.ts';
+import { recordedInputs } from '../storage/lineage-store.ts';
 import { getPhases, getRun, listArtifacts, saveDossier } from '../storage/run-store.ts';
+import { renderValue } from './dossier-content.ts';
+import { type DossierPdfStatus, type PdfPrinter, writeDossierPdf } from './dossier-pdf.ts';
 import {
   esc,
   extractAttachments,
@@ -11,12 +14,15 @@ import {
   renderSecurity,
   type StoredReports,
 } from './dossier-reports.ts';
+import { DOSSIER_CSS, renderExecutiveSummary, renderFinalStatus } from './dossier-summary.ts';
 import { readLedger, verifyLedger } from './ledger.ts';
 
 /**
  * The release dossier: everything a reviewer needs to trust a run, compiled from stored state only
  * (run, plan, phases and their gates, artifacts with provenance, evidence packs, assumptions, the
- * ledger's verified head). Written as JSON and as one self-contained HTML page.
+ * ledger's verified head). Written as JSON, as one self-contained HTML page, and as that page printed
+ * to PDF. It is written when the run has settled (the orchestrator's onSettled, after the outcome is
+ * stored) and again by `ideamine dossier`, so the status it shows is the run's final one.
  */
 
 export const DOSSIER_VERSION = '1.0.0';
@@ -24,11 +30,15 @@ export const DOSSIER_VERSION = '1.0.0';
 export interface DossierFiles {
   json: string;
   html: string;
+  /** `dossier.pdf` when it was printed, or why it was not. */
+  pdf: DossierPdfStatus;
 }
 
 /** What the dossier says about the code: where it is, at which commit, and what the tools measured on it. */
 export interface DossierExtras {
   workspace?: WorkspaceInfo | null;
+  /** Prints the HTML to dossier.pdf (Chromium, wired by the runtime); without it no PDF is written. */
+  printPdf?: PdfPrinter | undefined;
 }
 
 /** The latest tool report of each type, with the tool@version and commit that produced it. */
@@ -91,6 +101,7 @@ export async function compileDossier(
       id: run.id,
       idea: run.idea,
       status: run.status,
+      error: run.error,
       planHash: run.planHash,
       usage: run.usage,
       budgets: run.budgets,
@@ -124,6 +135,8 @@ export async function compileDossier(
       name: a.name,
       hash: a.hash,
       provenance: a.provenance,
+      // Lineage, one level: what this artifact was made from (`ideamine lineage <id>` walks the rest).
+      inputs: recordedInputs(a.provenance),
       content: a.content,
     })),
     evidencePacks: packs,
@@ -133,9 +146,10 @@ export async function compileDossier(
 }
 
 /**
- * Compiles, stores (release_dossiers) and writes `<dir>/dossier.json`, `<dir>/dossier.html` and the
- * attachments beside them (`sbom.cdx.json`, `screenshots/*.png`). The JSON and the stored copy name the
- * attachments instead of carrying their bytes; the HTML inlines the screenshots to stay one file.
+ * Compiles, stores (release_dossiers) and writes `<dir>/dossier.json`, `<dir>/dossier.html`, its PDF
+ * `<dir>/dossier.pdf` (with `extras.printPdf`; else, or when printing fails, no PDF and `pdf.reason`)
+ * and the attachments beside them (`sbom.cdx.json`, `screenshots/*.png`). The JSON and the stored copy
+ * name the attachments instead of carrying their bytes; the HTML inlines the screenshots to stay one file.
  */
 export async function writeDossier(
   db: Database,
@@ -154,35 +168,59 @@ export async function writeDossier(
       byArtifact.has(a['id']) ? { ...a, content: byArtifact.get(a['id']) } : a,
     ),
   };
-  await saveDossier(db, runId, DOSSIER_VERSION, dossier);
   mkdirSync(dir, { recursive: true });
   for (const [name, bytes] of attachments) {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), bytes);
   }
-  const files = { json: join(dir, 'dossier.json'), html: join(dir, 'dossier.html') };
-  writeFileSync(files.json, `${JSON.stringify(dossier, null, 2)}\n`);
-  writeFileSync(files.html, renderDossierHtml({ ...dossier, reports: full['reports'] }));
+  // The PDF is the page itself, printed; the page and the JSON then say whether the PDF exists.
+  const page = { ...dossier, reports: full['reports'] };
+  const pdf = await writeDossierPdf(dir, renderDossierHtml(page, { print: true }), extras.printPdf);
+  await saveDossier(db, runId, DOSSIER_VERSION, { ...dossier, pdf });
+  const files = { json: join(dir, 'dossier.json'), html: join(dir, 'dossier.html'), pdf };
+  writeFileSync(files.json, `${JSON.stringify({ ...dossier, pdf }, null, 2)}\n`);
+  writeFileSync(files.html, renderDossierHtml({ ...page, pdf }));
   return files;
 }
 
-function renderCode(ws: Record<string, unknown> | null): string {
+function renderCode(ws: Record<string, unknown> | null, open: string): string {
   if (!ws) return '<p>No workspace: this run wrote no code.</p>';
   const files = (ws['files'] as Array<{ path: string; bytes: number }>) ?? [];
   const commits = (ws['commits'] as Array<{ sha: string; subject: string }>) ?? [];
   return `<p class="meta">Repository <code>${esc(ws['path'])}</code> at commit <code>${esc(ws['commit'] ?? 'none')}</code></p>
-<details><summary>${files.length} files</summary><pre>${files.map((f) => `${esc(f.path)}  ${esc(f.bytes)} B`).join('\n')}</pre></details>
-<details><summary>${commits.length} commits</summary><pre>${commits.map((c) => `${esc(c.sha.slice(0, 12))} ${esc(c.subject)}`).join('\n')}</pre></details>`;
+<details${open}><summary>${files.length} files</summary><pre>${files.map((f) => `${esc(f.path)}  ${esc(f.bytes)} B`).join('\n')}</pre></details>
+<details${open}><summary>${commits.length} commits</summary><pre>${commits.map((c) => `${esc(c.sha.slice(0, 12))} ${esc(c.subject)}`).join('\n')}</pre></details>`;
 }
 
-export function renderDossierHtml(d: Record<string, unknown>): string {
+/** "Made from": a link to each input's block in this page (an input not in the dossier is named by id). */
+function renderInputs(
+  a: Record<string, unknown>,
+  byId: ReadonlyMap<unknown, Record<string, unknown>>,
+): string {
+  const inputs = (a['inputs'] as string[] | undefined) ?? [];
+  if (inputs.length === 0) return '';
+  const links = inputs.map((id) => {
+    const input = byId.get(id);
+    return input
+      ? `<a href="#artifact-${esc(id)}">${esc(input['type'])} · ${esc(input['name'])}</a>`
+      : `<code>${esc(id)}</code>`;
+  });
+  return `<p class="meta">Made from: ${links.join(', ')}</p>`;
+}
+
+/**
+ * The dossier as one HTML page. `print` renders it for the PDF: collapsed blocks are opened, since a
+ * printed page cannot expand them.
+ */
+export function renderDossierHtml(d: Record<string, unknown>, options: { print?: boolean } = {}): string {
+  const open = options.print ? ' open' : '';
   const run = d['run'] as Record<string, unknown>;
   const idea = run['idea'] as Record<string, unknown>;
   const phases = d['phases'] as Array<Record<string, unknown>>;
   const artifacts = d['artifacts'] as Array<Record<string, unknown>>;
   const assumptions = d['assumptions'] as Array<Record<string, unknown>>;
   const ledger = d['ledger'] as Record<string, unknown>;
-  const codeSection = renderCode(d['workspace'] as Record<string, unknown> | null);
+  const codeSection = renderCode(d['workspace'] as Record<string, unknown> | null, open);
   const reports = (d['reports'] ?? {}) as StoredReports;
   const phaseRows = phases
     .map((p) => {
@@ -192,10 +230,11 @@ export function renderDossierHtml(d: Record<string, unknown>): string {
       return `<tr><td>${esc(p['phase'])}</td><td class="${esc(p['status'])}">${esc(p['status'])}</td><td>${esc(p['gateAttempts'])}</td><td>${esc(last?.['score'] ?? '-')}</td><td>${reasons.map(esc).join('<br>') || '—'}</td></tr>`;
     })
     .join('\n');
+  const artifactsById = new Map(artifacts.map((a) => [a['id'], a]));
   const artifactBlocks = artifacts
     .map((a) => {
       const prov = a['provenance'] as Record<string, unknown>;
-      return `<details><summary><b>${esc(a['phase'])}</b> · ${esc(a['type'])} · ${esc(a['name'])} <small>${esc(prov['agent'] ?? prov['source'] ?? '')} · ${esc(prov['model'] ?? '')} · sha256 ${esc(String(a['hash']).slice(0, 12))}</small></summary><pre>${esc(JSON.stringify(a['content'], null, 2))}</pre></details>`;
+      return `<section class="artifact" id="artifact-${esc(a['id'])}"><h3>${esc(a['phase'])} · ${esc(a['type'])}</h3><p class="meta">${esc(a['name'])} · ${esc(prov['agent'] ?? prov['tool'] ?? prov['source'] ?? '')}${prov['model'] ? ` · ${esc(prov['model'])}` : ''} · sha256 <code>${esc(String(a['hash']).slice(0, 12))}</code></p>${renderInputs(a, artifactsById)}${renderValue(a['content'])}</section>`;
     })
     .join('\n');
   const assumptionRows = assumptions
@@ -207,15 +246,11 @@ export function renderDossierHtml(d: Record<string, unknown>): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Release dossier · ${esc(idea['title'])}</title>
-<style>
-body{font:15px/1.5 system-ui,sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem;color:#1d232a}
-h1{margin-bottom:.2rem}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #dde;padding:.35rem .5rem;text-align:left;vertical-align:top}
-.passed{color:#126b2f;font-weight:600}.failed{color:#a11;font-weight:600}pre{background:#f5f6f8;padding:.75rem;overflow:auto;font-size:12px}
-details{margin:.3rem 0}summary{cursor:pointer}small{color:#667}.meta{color:#556}
-</style></head><body>
+<style>${DOSSIER_CSS}</style></head><body>
 <h1>${esc(idea['title'])}</h1>
 <p class="meta">${esc(idea['description'])}</p>
-<p class="meta">Run <code>${esc(run['id'])}</code> · status <b>${esc(run['status'])}</b> · plan <code>${esc(String(run['planHash']).slice(0, 12))}</code> · models: ${esc((d['models'] as string[]).join(', '))} · ledger ${esc(ledger['entries'])} entries, chain ${ledger['verified'] ? 'verified' : '<b>NOT verified</b>'}</p>
+<p class="meta">Run <code>${esc(run['id'])}</code> · final status ${renderFinalStatus(run)} · plan <code>${esc(String(run['planHash']).slice(0, 12))}</code> · models: ${esc((d['models'] as string[]).join(', '))} · ledger ${esc(ledger['entries'])} entries, chain ${ledger['verified'] ? 'verified' : '<b>NOT verified</b>'}</p>
+${renderExecutiveSummary(d)}
 <h2>Code</h2>
 ${codeSection}
 <h2>Measured by tools</h2>

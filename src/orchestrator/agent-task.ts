@@ -8,12 +8,14 @@ import type { Database } from '../storage/database.ts';
 import { getRun, listArtifacts } from '../storage/run-store.ts';
 import { BudgetAccount, estimateTokens } from './budget.ts';
 import type { AgentCatalog } from './catalog.ts';
+import { callModelOnce, modelCallKey } from './paid-model-call.ts';
 
 /**
  * `agent.run`: one agent, one model call. The task's stored result is the model's answer, so a
  * resumed phase never pays for the same call twice (the idempotency key finds the finished task).
- * Budget is reserved before the call and settled after it; the worker keeps heartbeating while the
- * model thinks.
+ * Budget is reserved before the call and settled after it, with the answer stored in the task's
+ * checkpoint, so a re-claimed attempt after a crash reuses it (paid-model-call.ts); the worker keeps
+ * heartbeating while the model thinks.
  */
 export const AGENT_TASK = 'agent.run';
 
@@ -60,6 +62,10 @@ export interface AgentTaskResult {
   executedBy?: string;
   selfExecuted?: boolean;
   unstick?: { strategy: string; rung: number; reason: string };
+  /** The model call's step key: the one logical call this result was paid for (see paid-model-call.ts). */
+  stepKey?: string;
+  /** Ids of what the agent's input carried: the idea artifact and each upstream artifact selected. */
+  inputs?: string[];
 }
 
 export interface AgentTaskDeps {
@@ -81,33 +87,37 @@ export function createAgentTaskHandler(deps: AgentTaskDeps): TaskHandler {
     const input = parsed.data;
     await deps.catalog.ensureAgents?.([input.agentId]);
     const agent = deps.catalog.getAgent(input.agentId);
-    const agentInput = await buildAgentInput(deps.db, input, agent.reads);
+    const { input: agentInput, read } = await selectAgentInput(deps.db, input, agent.reads);
     const plan = applyUnstick(input, deps);
     agentInput.hints = [...agentInput.hints, ...plan.hints];
     const prompt = agent.prompt(agentInput);
     const model = plan.model;
     const budget = new BudgetAccount(deps.db, input.runId, input.phase);
     const reserved = { tokens: estimateTokens(agent.system + prompt, plan.maxOutputTokens ?? 2_000), usd: 0 };
-    await budget.reserve(reserved, ctx.task.id);
+    const stepKey = modelCallKey(ctx.task.id, {
+      model: model.id,
+      system: agent.system,
+      prompt,
+      ...(plan.temperature === undefined ? {} : { temperature: plan.temperature }),
+      ...(plan.maxOutputTokens === undefined ? {} : { maxOutputTokens: plan.maxOutputTokens }),
+    });
     ctx.progress({ pct: 10, note: `calling ${model.id}` });
-    let response: Awaited<ReturnType<Model['generate']>>;
-    try {
-      response = await model.generate({
-        agent: { id: agent.id, version: agent.version },
-        system: agent.system,
-        prompt,
-        schema: agent.outputSchema,
-        offline: () => agent.offline(agentInput),
-        signal: ctx.signal,
-        ...(plan.temperature === undefined ? {} : { temperature: plan.temperature }),
-        ...(plan.maxOutputTokens === undefined ? {} : { maxOutputTokens: plan.maxOutputTokens }),
-      });
-    } catch (error) {
-      await budget.settle(reserved, { tokens: 0, usd: 0 });
-      throw error;
-    }
-    const spent = { tokens: response.usage.inputTokens + response.usage.outputTokens, usd: response.costUsd };
-    await budget.settle(reserved, spent);
+    // Pay once (paid-model-call.ts): an earlier attempt's stored answer is reused, its reservation released.
+    const { response } = await callModelOnce(
+      deps.db,
+      { stepKey, fence: { taskId: ctx.task.id, attempt: ctx.task.attempt }, budget, reserve: reserved },
+      () =>
+        model.generate({
+          agent: { id: agent.id, version: agent.version },
+          system: agent.system,
+          prompt,
+          schema: agent.outputSchema,
+          offline: () => agent.offline(agentInput),
+          signal: ctx.signal,
+          ...(plan.temperature === undefined ? {} : { temperature: plan.temperature }),
+          ...(plan.maxOutputTokens === undefined ? {} : { maxOutputTokens: plan.maxOutputTokens }),
+        }),
+    );
     return {
       agentId: agent.id,
       agentVersion: agent.version,
@@ -118,6 +128,8 @@ export function createAgentTaskHandler(deps: AgentTaskDeps): TaskHandler {
       costUsd: response.costUsd,
       latencyMs: response.latencyMs,
       promptHash: sha256(agent.system + prompt),
+      stepKey,
+      inputs: read,
       ...(plan.selfExecuted ? { executedBy: GENERALIST, selfExecuted: true } : {}),
       ...(input.unstick ? { unstick: input.unstick } : {}),
     };
@@ -208,6 +220,18 @@ export async function buildAgentInput(
   input: AgentTaskInput,
   reads: readonly string[],
 ): Promise<AgentInput> {
+  return (await selectAgentInput(db, input, reads)).input;
+}
+
+/**
+ * The agent's input and the ids of what it carries, for provenance: the idea artifact (every prompt
+ * states the idea) and each artifact selected by `reads`, in the order the agent sees them.
+ */
+export async function selectAgentInput(
+  db: Database,
+  input: AgentTaskInput,
+  reads: readonly string[],
+): Promise<{ input: AgentInput; read: string[] }> {
   const run = await getRun(db, input.runId);
   if (!run) throw invalidInput(`run ${input.runId} does not exist`);
   const upstream = stableOrder(latestArtifacts(await listArtifacts(db, input.runId))).filter(
@@ -215,6 +239,7 @@ export async function buildAgentInput(
   );
   const wanted = new Set(reads);
   const artifacts: Record<string, ArtifactView[]> = {};
+  const read = upstream.filter((a) => a.type === IDEA_ARTIFACT).map((a) => a.id);
   for (const a of [...upstream, ...input.phaseArtifacts]) {
     if (!wanted.has(a.type)) continue;
     const list = artifacts[a.type] ?? [];
@@ -226,17 +251,24 @@ export async function buildAgentInput(
       content: a.content,
     });
     artifacts[a.type] = list;
+    read.push(a.id);
   }
   return {
-    runId: input.runId,
-    phase: input.phase,
-    idea: run.idea as unknown as Idea,
-    artifacts,
-    hints: input.hints,
-    attempt: input.gateAttempt,
-    ...(input.shard ? { shard: input.shard } : {}),
+    input: {
+      runId: input.runId,
+      phase: input.phase,
+      idea: run.idea as unknown as Idea,
+      artifacts,
+      hints: input.hints,
+      attempt: input.gateAttempt,
+      ...(input.shard ? { shard: input.shard } : {}),
+    },
+    read,
   };
 }
+
+/** The artifact type of the idea a run starts from (stored when the run is created). */
+const IDEA_ARTIFACT = 'Idea';
 
 /** For each phase, only the artifacts of its last gate attempt (earlier attempts were superseded). */
 /**

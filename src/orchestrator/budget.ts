@@ -33,8 +33,12 @@ export class BudgetAccount {
     this.#phase = phase;
   }
 
-  /** Reserves `spend` against the phase and the run; throws BUDGET_EXCEEDED (nothing reserved) if either would go over. */
-  async reserve(spend: Spend, taskId?: string): Promise<void> {
+  /**
+   * Reserves `spend` against the phase and the run; throws BUDGET_EXCEEDED (nothing reserved) if either
+   * would go over. `within` runs in the same transaction once the reservation holds (to record who
+   * holds it); if it throws, nothing is reserved.
+   */
+  async reserve(spend: Spend, taskId?: string, within?: (tx: Queryable) => Promise<void>): Promise<void> {
     const over = await this.#db
       .transaction(async (tx) => {
         const phase = await this.#apply(
@@ -55,6 +59,7 @@ export class BudgetAccount {
           true,
         );
         if (!run) throw new BudgetRollback('run');
+        await within?.(tx);
         return undefined;
       })
       .catch((error: unknown) => {

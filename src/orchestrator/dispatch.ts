@@ -3,6 +3,7 @@ import { ErrorClass, ErrorCode, IdeaMineError, type SerializedError } from '../c
 import { canonicalJson, hashOf, sha256 } from '../core/ids.ts';
 import type { AgentAssignment, PhasePlan } from '../core/schemas/phase-plan.ts';
 import { appendLedger } from '../observability/ledger.ts';
+import { inputProvenance } from '../observability/provenance.ts';
 import type { TaskQueue, TaskState } from '../queue/task-queue.ts';
 import type { Database } from '../storage/database.ts';
 import { type ArtifactRecord, insertArtifact } from '../storage/run-store.ts';
@@ -181,13 +182,13 @@ async function storeOutput(
 ): Promise<ArtifactRecord> {
   return db.transaction(async (tx) => {
     const provenance = {
+      ...(await inputProvenance(tx, result.inputs ?? [])),
       source: 'agent',
       agent: `${result.agentId}@${result.agentVersion}`,
       model: result.model,
       taskId,
       gateAttempt: req.gateAttempt,
       promptHash: result.promptHash,
-      inputs: [] as string[],
       usage: result.usage,
       costUsd: result.costUsd,
       createdBy: result.model === 'offline' ? 'offline model (deterministic, no network)' : result.model,
@@ -216,7 +217,8 @@ async function storeOutput(
       await appendLedger(tx, {
         runId: req.runId,
         type: 'cost',
-        data: { taskId, phase: req.phase, tokens, usd: result.costUsd },
+        // One cost entry per logical model call (its step key), however many attempts the task took.
+        data: { taskId, phase: req.phase, tokens, usd: result.costUsd, stepKey: result.stepKey ?? null },
         provenance: { model: result.model },
       });
       await appendLedger(tx, {
@@ -264,7 +266,14 @@ async function carryForward(
     name: source.name,
     content: source.content,
     hash: source.hash,
-    provenance: { ...source.provenance, gateAttempt: req.gateAttempt, carriedFrom: source.id },
+    // Its content is the source's, unchanged: the source is what it was made from.
+    provenance: {
+      ...source.provenance,
+      gateAttempt: req.gateAttempt,
+      carriedFrom: source.id,
+      inputs: [source.id],
+      inputHashes: { [source.id]: source.hash },
+    },
     idempotencyKey: `carry:${req.gateAttempt}:${source.id}`,
   });
   return artifact;

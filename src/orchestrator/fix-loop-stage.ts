@@ -2,6 +2,7 @@ import { hashOf } from '../core/ids.ts';
 import type { GateResult } from '../core/schemas/gate-result.ts';
 import type { PhasePlan } from '../core/schemas/phase-plan.ts';
 import { appendLedger } from '../observability/ledger.ts';
+import { inputProvenance } from '../observability/provenance.ts';
 import type { Queryable } from '../storage/database.ts';
 import { type ArtifactRecord, insertArtifact, listArtifacts } from '../storage/run-store.ts';
 import {
@@ -31,21 +32,23 @@ export interface FixLoopContext {
 
 const generationOf = (a: ArtifactRecord) => Number(a.provenance['generation'] ?? 0);
 
-/** One attempt's round: its tool reports and the patches its fixers returned (not carried forward). */
-function roundOf(attempt: number, artifacts: readonly ArtifactRecord[], generation: number) {
+/** One attempt's round as stored: its tool reports and the patches its fixers returned (not carried forward). */
+function roundArtifacts(attempt: number, artifacts: readonly ArtifactRecord[], generation: number) {
   const own = artifacts.filter((a) => Number(a.provenance['gateAttempt']) === attempt);
-  return fixRound({
-    attempt,
+  return {
     reports: own.filter((a) => isToolReport(a) && generationOf(a) === generation),
-    patches: own
-      .filter(
-        (a) =>
-          a.type === 'CodePatch' &&
-          a.provenance['source'] === 'agent' &&
-          a.provenance['carriedFrom'] === undefined,
-      )
-      .map((a) => a.content),
-  });
+    patches: own.filter(
+      (a) =>
+        a.type === 'CodePatch' &&
+        a.provenance['source'] === 'agent' &&
+        a.provenance['carriedFrom'] === undefined,
+    ),
+  };
+}
+
+function roundOf(attempt: number, artifacts: readonly ArtifactRecord[], generation: number) {
+  const { reports, patches } = roundArtifacts(attempt, artifacts, generation);
+  return fixRound({ attempt, reports, patches: patches.map((a) => a.content) });
 }
 
 /**
@@ -76,6 +79,12 @@ export async function recordRepeat(
   evidencePackId: string,
 ): Promise<FixLoopReport> {
   const content = fixLoopReport(ctx.phase, ctx.plan.maxGateAttempts, repeat, evidencePackId);
+  // Its inputs are the two rounds it compared: their tool reports and their fixers' patches.
+  const artifacts = await listArtifacts(tx, ctx.runId, { phase: ctx.phase });
+  const compared = [repeat.repeats, repeat.attempt].flatMap((attempt) => {
+    const round = roundArtifacts(attempt, artifacts, ctx.generation ?? 0);
+    return [...round.reports, ...round.patches].map((a) => a.id);
+  });
   const { artifact } = await insertArtifact(tx, {
     runId: ctx.runId,
     phase: ctx.phase,
@@ -84,6 +93,7 @@ export async function recordRepeat(
     content,
     hash: hashOf(content),
     provenance: {
+      ...(await inputProvenance(tx, compared)),
       source: 'orchestrator',
       by: 'loop-until-pass',
       gateAttempt: repeat.attempt,

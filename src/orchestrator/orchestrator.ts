@@ -4,12 +4,15 @@ import type { Idea } from '../core/agent.ts';
 import { coerceError, ErrorClass, ErrorCode, IdeaMineError } from '../core/errors.ts';
 import { hashOf } from '../core/ids.ts';
 import type { RunPlan } from '../core/schemas/run-plan.ts';
+import { TraceAttr, withSpan } from '../core/trace.ts';
 import { isOwnerDead, RunLease } from '../engine/run-lease.ts';
 import { type StepFence, StepRunner } from '../engine/steps.ts';
 import { TimerService } from '../engine/timers.ts';
 import { appendLedger } from '../observability/ledger.ts';
+import type { HeadSigner } from '../observability/ledger-heads.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
 import { isProcessAlive } from '../storage/lock-file.ts';
+import { recordPhaseMetrics } from '../storage/phase-metrics-store.ts';
 import {
   getPhases,
   getRun,
@@ -23,6 +26,7 @@ import {
   updateRun,
 } from '../storage/run-store.ts';
 import { emit } from './events.ts';
+import { reclaimOrphanedTasks } from './orphans.ts';
 import { type CoordinatorDeps, PhaseCoordinator, type PhaseOutcome } from './phase-coordinator.ts';
 import { planRun } from './run-planner.ts';
 
@@ -43,6 +47,11 @@ export interface OrchestratorDeps extends CoordinatorDeps {
    * process (to write the dossier). A crash before it ran loses nothing: `ideamine dossier` rewrites it.
    */
   onSettled?: (runId: string, outcome: 'succeeded' | 'failed') => Promise<void>;
+  /**
+   * Signs the run's ledger head at every phase boundary and at the run's end. Without one (library
+   * tests) the ledger is only hash-chained, which a database writer can recompute.
+   */
+  heads?: HeadSigner;
 }
 
 const DONE = new Set(['passed', 'skipped']);
@@ -62,6 +71,7 @@ export class Orchestrator {
   /** Plans and stores a new run with its phases; nothing runs yet. */
   async createRun(idea: Idea, configs: PhaseConfigSet): Promise<{ runId: string; plan: RunPlan }> {
     const { db } = this.#deps;
+    this.#deps.heads?.ready(); // a bad ledger key fails here, before anything is stored
     // Auto-doer: capabilities the configs name but no registered agent has get a generated agent.
     const generated =
       (await this.#deps.catalog.ensureAgents?.(configs.phases.flatMap((p) => p.agents.map((a) => a.id)))) ??
@@ -187,6 +197,7 @@ export class Orchestrator {
     const run = await this.#requireRun(runId);
     if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled')
       return run.status;
+    this.#deps.heads?.ready();
     const lease = new RunLease(db, this.#deps.owner, this.#deps.leaseMs ?? 30_000);
     let fence = await lease.acquire(runId);
     if (!fence && run.leaseOwner && isOwnerDead(run.leaseOwner, hostname(), isProcessAlive)) {
@@ -221,6 +232,7 @@ export class Orchestrator {
     });
     timers.start();
     try {
+      await this.#reclaimOrphans(runId, run.leaseOwner, run.leaseUntil);
       if (run.signal === 'pause') await updateRun(db, runId, { signal: null });
       await db.transaction(async (tx) => {
         await updateRun(tx, runId, { status: 'running', started: true });
@@ -240,9 +252,13 @@ export class Orchestrator {
           tx,
         );
       });
-      const outcome = await this.#reconcile(runId, run.plan as RunPlan, fence, () => leaseLost);
-      await this.#settle(runId, outcome);
-      return outcome;
+      // One span per drive: a resumed run is a new trace with the same run id attribute.
+      return await withSpan('run', { [TraceAttr.runId]: runId }, async (span) => {
+        const outcome = await this.#reconcile(runId, run.plan as RunPlan, fence, () => leaseLost);
+        await this.#settle(runId, outcome);
+        span.setAttribute(TraceAttr.outcome, outcome);
+        return outcome;
+      });
     } finally {
       await timers.stop();
       stopKeepAlive();
@@ -291,6 +307,7 @@ export class Orchestrator {
       }
       const done = await Promise.race(active.values());
       active.delete(done.phase);
+      await this.#signHead(runId, `phase ${done.phase} ${done.outcome}`);
       if (done.outcome === 'paused' || done.outcome === 'cancelled') interruption ??= done.outcome;
     }
   }
@@ -305,7 +322,17 @@ export class Orchestrator {
     coordinator: PhaseCoordinator,
   ): Promise<{ phase: string; outcome: PhaseOutcome | 'error'; error?: unknown }> {
     try {
-      return { phase: coordinator.phase, outcome: await coordinator.run() };
+      const attributes = {
+        [TraceAttr.runId]: runId,
+        [TraceAttr.phase]: coordinator.phase,
+        [TraceAttr.generation]: coordinator.generation,
+      };
+      const outcome = await withSpan(`phase ${coordinator.phase}`, attributes, async (span) => {
+        const result = await coordinator.run();
+        span.setAttribute(TraceAttr.outcome, result);
+        return result;
+      });
+      return { phase: coordinator.phase, outcome };
     } catch (thrown) {
       const error = coerceError(thrown);
       if (error.code === ErrorCode.leaseLost) throw error;
@@ -315,6 +342,13 @@ export class Orchestrator {
           status: 'failed',
           completed: true,
           error: error.toJSON(),
+        });
+        await recordPhaseMetrics(tx, {
+          runId,
+          phase: coordinator.phase,
+          generation: coordinator.generation,
+          outcome: 'failed',
+          stepScope: coordinator.stepScope,
         });
         await emit(
           this.#deps.db,
@@ -338,6 +372,7 @@ export class Orchestrator {
 
   async #settle(runId: string, outcome: RunOutcome): Promise<void> {
     const { db } = this.#deps;
+    await this.#signHead(runId, `run ${outcome}`);
     const run = await this.#requireRun(runId);
     const durationMs = run.startedAt ? Date.now() - run.startedAt.getTime() : 0;
     const usage = {
@@ -391,6 +426,31 @@ export class Orchestrator {
         await emit(db, { type: 'run.cancelled', runId, payload: { reason: 'signal' } }, tx);
       });
     }
+  }
+
+  /**
+   * A head that cannot be signed (the database is briefly unreachable) is logged, not fatal: the next
+   * boundary signs the head again, covering every entry before it. The key itself was checked up front.
+   */
+  async #signHead(runId: string, at: string): Promise<void> {
+    try {
+      await this.#deps.heads?.signHead(runId, at);
+    } catch (error) {
+      this.#logger.error({ runId, at, err: coerceError(error).message }, 'could not sign the ledger head');
+    }
+  }
+
+  /** Tasks the previous (dead) driver's workers still hold go back to the queue now (orphans.ts). */
+  async #reclaimOrphans(runId: string, owner: string | null, leaseUntil: Date | null): Promise<void> {
+    const previous = owner ? { owner, leaseUntil } : undefined;
+    const { reclaimed, reservationsReleased } = await reclaimOrphanedTasks(
+      this.#deps,
+      runId,
+      previous,
+      this.#deps.owner,
+    );
+    if (reclaimed > 0 || reservationsReleased > 0)
+      this.#logger.info({ runId, reclaimed, reservationsReleased }, "reclaimed the dead driver's tasks");
   }
 
   /** The run's outcome is already stored: a failure here (say, a full disk for the dossier) is logged, not fatal. */

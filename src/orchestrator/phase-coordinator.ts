@@ -3,12 +3,14 @@ import { ErrorCode, IdeaMineError } from '../core/errors.ts';
 import { hashOf } from '../core/ids.ts';
 import type { GateResult } from '../core/schemas/gate-result.ts';
 import type { PhasePlan } from '../core/schemas/phase-plan.ts';
+import { TraceAttr } from '../core/trace.ts';
 import type { Workbench } from '../core/workbench.ts';
 import type { StepRunner } from '../engine/steps.ts';
 import type { Model } from '../llm/model.ts';
 import { appendLedger } from '../observability/ledger.ts';
 import type { TaskQueue } from '../queue/task-queue.ts';
 import type { Database } from '../storage/database.ts';
+import { recordPhaseMetrics } from '../storage/phase-metrics-store.ts';
 import {
   type ArtifactRecord,
   activeWaivers,
@@ -32,6 +34,7 @@ import { isToolReport, measuredMetrics, unmeasuredReasons } from './measured-met
 import { planWaves, rerunClosure } from './phase-waves.ts';
 import { type ClarifyResult, clarify } from './qav/clarify.ts';
 import { compensatePhase, registerCompensation } from './sagas.ts';
+import { withStageSpans } from './stage-spans.ts';
 import { applyCode, CODE_ARTIFACT_TYPES, measureWorkspace } from './workspace-stages.ts';
 
 /**
@@ -95,6 +98,15 @@ export class PhaseCoordinator {
     return this.#plan.phase;
   }
 
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** The durable-step scope of this generation (phase_metrics finds the generation's start there). */
+  get stepScope(): string {
+    return this.#steps.scope;
+  }
+
   get #fixLoop(): FixLoopContext {
     return { runId: this.#runId, phase: this.phase, plan: this.#plan, generation: this.#generation };
   }
@@ -153,7 +165,11 @@ export class PhaseCoordinator {
     state: AttemptState,
   ): Promise<GateResult | 'paused' | 'cancelled' | 'timebox'> {
     if ((await this.#signal()) === 'timebox') return 'timebox';
-    const steps = this.#steps.child(`attempt-${attempt}`);
+    const steps = withStageSpans(this.#steps.child(`attempt-${attempt}`), {
+      [TraceAttr.runId]: this.#runId,
+      [TraceAttr.phase]: this.phase,
+      [TraceAttr.gateAttempt]: attempt,
+    });
     const { db, queue, catalog } = this.#deps;
     const waves = await steps.step('plan', async () => {
       await this.#stage(attempt, 'plan', 0);
@@ -297,6 +313,13 @@ export class PhaseCoordinator {
         return this.#clarify(attempt, artifacts);
       },
       async (tx, result) => {
+        // Booked with the step's record: a crash before this commit re-runs the triad and books it
+        // once; after it, the stored step is replayed and books nothing.
+        await new BudgetAccount(db, this.#runId, this.phase).settle(
+          { tokens: 0, usd: 0 },
+          { tokens: result.usage.inputTokens + result.usage.outputTokens, usd: result.usage.costUsd },
+          tx,
+        );
         if (result.assumptionIds.length > 0) {
           await registerCompensation(tx, {
             runId: this.#runId,
@@ -431,10 +454,6 @@ export class PhaseCoordinator {
       maxQuestions: Math.min(40, 8 + 8 * attempt),
       budget: allowance,
     });
-    await budget.settle(
-      { tokens: 0, usd: 0 },
-      { tokens: result.usage.inputTokens + result.usage.outputTokens, usd: result.usage.costUsd },
-    );
     return result;
   }
 
@@ -663,6 +682,7 @@ export class PhaseCoordinator {
         });
         await compensatePhase(this.#deps.db, this.#runId, this.phase, tx);
         await updatePhase(tx, this.#runId, this.phase, { status: 'failed', completed: true, error });
+        await this.#recordMetrics(tx, 'failed', attempt);
         await emit(
           this.#deps.db,
           {
@@ -694,6 +714,7 @@ export class PhaseCoordinator {
           completed: true,
           stage: 'handoff',
         });
+        await this.#recordMetrics(tx, 'passed', attempt);
         await emit(
           this.#deps.db,
           {
@@ -712,6 +733,22 @@ export class PhaseCoordinator {
       },
     );
     return outcome;
+  }
+
+  /** The phase_metrics row of this generation, in the transaction that ends the phase. */
+  async #recordMetrics(
+    tx: import('../storage/database.ts').Queryable,
+    outcome: 'passed' | 'failed',
+    gateAttempts: number,
+  ): Promise<void> {
+    await recordPhaseMetrics(tx, {
+      runId: this.#runId,
+      phase: this.phase,
+      generation: this.#generation,
+      outcome,
+      gateAttempts,
+      stepScope: this.#steps.scope,
+    });
   }
 
   async #usage(q: import('../storage/database.ts').Queryable): Promise<Record<string, number>> {
@@ -754,6 +791,7 @@ export class PhaseCoordinator {
           source: 'aggregation',
           strategy: this.#plan.aggregation,
           inputs: ordered.map((a) => a.id),
+          inputHashes: Object.fromEntries(ordered.map((a) => [a.id, a.hash])),
           gateAttempt: attempt,
         },
         idempotencyKey: `aggregate:${this.#runId}:${this.phase}:${attempt}:${type}`,

@@ -4,6 +4,7 @@ import { hashOf } from '../core/ids.ts';
 import type { PhasePlan } from '../core/schemas/phase-plan.ts';
 import type { MeasureResult, ToolInvocationRecord, ToolRecorder, Workbench } from '../core/workbench.ts';
 import { appendLedger } from '../observability/ledger.ts';
+import { type InputProvenance, inputProvenance } from '../observability/provenance.ts';
 import type { Database } from '../storage/database.ts';
 import { type ArtifactRecord, insertArtifact } from '../storage/run-store.ts';
 import { BudgetAccount } from './budget.ts';
@@ -67,9 +68,7 @@ export async function applyCode(
         `${artifact.name} produced a ${artifact.type} that is not a list of files: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
       );
     const agent = String(artifact.provenance['agent'] ?? artifact.name);
-    const message = `${ctx.phase}: ${agent} (gate attempt ${ctx.attempt})\n\n${artifact.type} ${artifact.id}${
-      artifact.provenance['carriedFrom'] ? `, carried from ${String(artifact.provenance['carriedFrom'])}` : ''
-    }`;
+    const message = `${ctx.phase}: ${agent} (gate attempt ${ctx.attempt})\n\n${commitBody(artifact)}`;
     const { commit } = await ctx.workbench.apply(ctx.runId, {
       files: parsed.data.files,
       ...(parsed.data.deletions ? { deletions: parsed.data.deletions } : {}),
@@ -98,6 +97,28 @@ export async function applyCode(
     });
   }
   return commits;
+}
+
+/** The commit body names the artifact whose code it is: `<type> <id>[, carried from <id>]`. */
+function commitBody(artifact: ArtifactRecord): string {
+  const carried = artifact.provenance['carriedFrom'];
+  return `${artifact.type} ${artifact.id}${carried ? `, carried from ${String(carried)}` : ''}`;
+}
+
+const COMMITTED_ARTIFACT = /^(\S+) ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b/;
+
+/**
+ * What a tool measured, as lineage: the code artifacts whose commits make up the workspace at HEAD,
+ * oldest first, read back from the commit bodies `applyCode` wrote. A commit made by hand names no
+ * artifact and adds no input (the report's `commit` still pins exactly what was measured).
+ */
+async function workspaceInputs(ctx: StageContext): Promise<InputProvenance> {
+  const log = (await ctx.workbench.info(ctx.runId))?.log ?? [];
+  const ids = log
+    .map((c) => COMMITTED_ARTIFACT.exec(c.body)?.[2])
+    .filter((id): id is string => id !== undefined)
+    .reverse();
+  return inputProvenance(ctx.db, ids);
 }
 
 /** Writes tool runs to the ledger and books their minutes; refusals become ledger decisions. */
@@ -138,6 +159,7 @@ export async function measureWorkspace(
 ): Promise<ArtifactRecord[]> {
   if (plan.measure.length === 0) return [];
   const state = await ctx.workbench.prepare(ctx.runId);
+  const inputs = await workspaceInputs(ctx);
   const budget = new BudgetAccount(ctx.db, ctx.runId, ctx.phase);
   const recorder = toolRecorder(ctx);
   const stored: ArtifactRecord[] = [];
@@ -154,13 +176,14 @@ export async function measureWorkspace(
       // The tool ran (its invocation is in the ledger) but produced no report: a crash, a timeout,
       // unreadable output, a missing binary. Its metrics stay unmeasured and their rubrics fail closed,
       // with this as the reason; the other tools still measure.
-      stored.push(await storeToolFailure(ctx, toolId, state.head, error));
+      stored.push(await storeToolFailure(ctx, toolId, state.head, inputs, error));
       continue;
     }
     const { invocation } = result;
     await ctx.db.transaction(async (tx) => {
       for (const report of result.reports) {
         const provenance = {
+          ...inputs,
           source: 'tool',
           tool: invocation.tool,
           gateAttempt: ctx.attempt,
@@ -229,6 +252,7 @@ async function storeToolFailure(
   ctx: StageContext,
   toolId: string,
   commit: string | null,
+  inputs: InputProvenance,
   error: IdeaMineError,
 ): Promise<ArtifactRecord> {
   const content = {
@@ -238,6 +262,7 @@ async function storeToolFailure(
   };
   // Not `source: 'tool'`: a failure is no measurement. measured-metrics reads it only to say why.
   const provenance = {
+    ...inputs,
     source: 'measure',
     tool: content.tool,
     gateAttempt: ctx.attempt,

@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import { ErrorClass, ErrorCode, IdeaMineError, type SerializedError } from '../core/errors.ts';
+import { currentTraceCarrier, type TraceCarrier } from '../core/trace.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { appendEvents, EVENTS_CHANNEL, type NewEvent } from '../storage/event-store.ts';
 import {
@@ -13,6 +14,7 @@ import {
   type ListRequest,
   type QueueStats,
   type ReclaimedTask,
+  type RunningLease,
   type StallCandidate,
   TASK_STATES,
   type TaskProgress,
@@ -24,6 +26,18 @@ import {
 import { type ClaimRow, TASK_COLUMNS, type TaskRow, toClaimedTask, toTaskRecord } from './task-rows.ts';
 
 export const TASKS_CHANNEL = 'ideamine_tasks';
+
+/**
+ * The trace context a task carries to whichever worker runs it: the request's own, else the span
+ * active where it was enqueued (a phase's dispatch stage, say), else none.
+ */
+function traceCarrierOf(r: EnqueueRequest): TraceCarrier | null {
+  return r.traceContext === undefined ? currentTraceCarrier() : r.traceContext;
+}
+
+function jsonOrNull(value: unknown): string | null {
+  return value == null ? null : JSON.stringify(value);
+}
 
 export interface SqlTaskQueueOptions {
   /**
@@ -67,11 +81,11 @@ export class SqlTaskQueue implements TaskQueue {
     const q = tx ?? this.#db;
     const inserted = await q.query<TaskRow & { notified: unknown }>(
       `with ins as (
-         insert into tasks (type, kind, queue, input, run_id, phase_id, priority, run_at, max_attempts, lease_ms, idempotency_key, stall_after_ms)
-         values ($2, $3, $4, $5, $6, $7, $8, ${NOW} + $9 * interval '1 millisecond', $10, $11, $12, $13)
+         insert into tasks (type, kind, queue, input, run_id, phase_id, priority, run_at, max_attempts, lease_ms, idempotency_key, stall_after_ms, trace_context)
+         values ($2, $3, $4, $5, $6, $7, $8, ${NOW} + $9 * interval '1 millisecond', $10, $11, $12, $13, $14)
          on conflict (idempotency_key) do nothing
          returning ${TASK_COLUMNS})
-       select ins.*, pg_notify($14, ins.queue) as notified from ins`,
+       select ins.*, pg_notify($15, ins.queue) as notified from ins`,
       [...this.#enqueueParams(request), this.#db.channel(TASKS_CHANNEL)],
     );
     if (inserted[0]) return { task: toTaskRecord(inserted[0]), created: true };
@@ -97,6 +111,7 @@ export class SqlTaskQueue implements TaskQueue {
       r.leaseMs ?? this.#defaultLeaseMs,
       r.idempotencyKey ?? null,
       r.stallAfterMs ?? null,
+      jsonOrNull(traceCarrierOf(r)),
     ];
   }
 
@@ -115,14 +130,17 @@ export class SqlTaskQueue implements TaskQueue {
       max_attempts: r.maxAttempts ?? this.#defaultMaxAttempts,
       lease_ms: r.leaseMs ?? this.#defaultLeaseMs,
       idempotency_key: r.idempotencyKey ?? null,
+      trace_context: traceCarrierOf(r),
     }));
     const run = async (q: Queryable) => {
       const inserted = await q.query<{ id: string }>(
-        `insert into tasks (type, kind, queue, input, run_id, phase_id, priority, run_at, max_attempts, lease_ms, idempotency_key)
+        `insert into tasks (type, kind, queue, input, run_id, phase_id, priority, run_at, max_attempts, lease_ms, idempotency_key, trace_context)
          select r.type, r.kind, r.queue, r.input, r.run_id, r.phase_id, r.priority,
-                ${NOW} + r.delay_ms * interval '1 millisecond', r.max_attempts, r.lease_ms, r.idempotency_key
+                ${NOW} + r.delay_ms * interval '1 millisecond', r.max_attempts, r.lease_ms, r.idempotency_key,
+                r.trace_context
            from jsonb_to_recordset($2::jsonb) as r(type text, kind text, queue text, input jsonb, run_id uuid,
-                phase_id uuid, priority int, delay_ms bigint, max_attempts int, lease_ms int, idempotency_key text)
+                phase_id uuid, priority int, delay_ms bigint, max_attempts int, lease_ms int, idempotency_key text,
+                trace_context jsonb)
          on conflict (idempotency_key) do nothing
          returning id`,
         [this.#now(), JSON.stringify(rows)],
@@ -161,6 +179,7 @@ export class SqlTaskQueue implements TaskQueue {
          from next
         where t.id = next.id
        returning t.id, t.type, t.kind, t.queue, t.input, t.attempt, t.max_attempts, t.lease_ms, t.run_id, t.phase_id,
+                 t.trace_context, (extract(epoch from (${NOW} - t.run_at)) * 1000)::float8 as waited_ms,
                  (select jsonb_build_object('token', c.token, 'data', c.data, 'attempt', c.attempt)
                     from checkpoints c where c.task_id = t.id) as checkpoint`,
       [
@@ -461,6 +480,39 @@ export class SqlTaskQueue implements TaskQueue {
         state: r.state,
       }));
     });
+  }
+
+  async runningLeases(runId: string): Promise<RunningLease[]> {
+    const rows = await this.#db.query<{
+      id: string;
+      attempt: number;
+      lease_owner: string;
+      heartbeat_at: Date | null;
+    }>(
+      `select id, attempt, lease_owner, heartbeat_at from tasks
+        where run_id = $1 and state = 'running' and lease_owner is not null`,
+      [runId],
+    );
+    return rows.map((r) => ({
+      fence: { taskId: r.id, attempt: r.attempt },
+      owner: r.lease_owner,
+      heartbeatAt: r.heartbeat_at,
+    }));
+  }
+
+  async expireLeases(leases: readonly RunningLease[]): Promise<number> {
+    if (leases.length === 0) return 0;
+    const rows = await this.#db.query(
+      `update tasks t set locked_until = ${NOW} - interval '1 millisecond', updated_at = ${NOW}
+         from jsonb_to_recordset($2::jsonb) as l(id uuid, attempt int, owner text)
+        where t.id = l.id and t.attempt = l.attempt and t.lease_owner = l.owner and t.state = 'running'
+       returning t.id`,
+      [
+        this.#now(),
+        JSON.stringify(leases.map((l) => ({ id: l.fence.taskId, attempt: l.fence.attempt, owner: l.owner }))),
+      ],
+    );
+    return rows.length;
   }
 
   async cancel(taskId: string): Promise<boolean> {

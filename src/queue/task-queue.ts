@@ -1,4 +1,5 @@
 import type { SerializedError } from '../core/errors.ts';
+import type { TraceCarrier } from '../core/trace.ts';
 import type { Queryable } from '../storage/database.ts';
 
 /**
@@ -41,6 +42,11 @@ export interface EnqueueRequest {
   leaseMs?: number;
   /** Enqueuing the same key again returns the existing task (invariant 1). */
   idempotencyKey?: string;
+  /**
+   * The trace the task continues (W3C trace context). Default: the span active where `enqueue` is
+   * called; null: none. Not part of the input, so it never changes the idempotency key.
+   */
+  traceContext?: TraceCarrier | null;
 }
 
 export interface TaskProgress {
@@ -106,6 +112,10 @@ export interface ClaimedTask {
   runId: string | null;
   phaseRowId: string | null;
   checkpoint: Checkpoint | null;
+  /** The trace context stored at enqueue: the worker's task span continues that trace. */
+  traceContext: TraceCarrier | null;
+  /** How long the task waited between becoming due (`run_at`) and this claim. */
+  waitedMs: number;
 }
 
 export interface Fence {
@@ -174,6 +184,13 @@ export interface ReclaimedTask {
   state: 'ready' | 'dead';
 }
 
+export interface RunningLease {
+  fence: Fence;
+  /** The worker holding the lease (`<host>:<pid>:<nonce>` for the built-in worker pool). */
+  owner: string;
+  heartbeatAt: Date | null;
+}
+
 export interface QueueStats {
   byState: Record<TaskState, number>;
   /** Ready tasks whose run_at has passed. */
@@ -219,6 +236,14 @@ export interface TaskQueue {
   release(fence: Fence): Promise<void>;
   /** Puts running tasks whose lease expired back to ready, or dead when out of attempts. */
   reclaimExpired(limit?: number): Promise<ReclaimedTask[]>;
+  /** The running attempts of a run's tasks: who holds each lease and when it last heartbeated. */
+  runningLeases(runId: string): Promise<RunningLease[]>;
+  /**
+   * Ends these attempts' leases now (their worker is known dead), so that the next `reclaimExpired`
+   * takes them instead of waiting out the lease. Fenced by (task, attempt) and by the lease owner:
+   * an attempt re-claimed since is left alone. Returns how many leases were ended.
+   */
+  expireLeases(leases: readonly RunningLease[]): Promise<number>;
   cancel(taskId: string): Promise<boolean>;
   /** Operator retry of a failed, dead or cancelled task: it gets its attempt budget again. */
   retry(taskId: string): Promise<boolean>;

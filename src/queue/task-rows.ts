@@ -50,6 +50,8 @@ export interface ClaimRow extends Record<string, unknown> {
   run_id: string | null;
   phase_id: string | null;
   checkpoint: Checkpoint | null;
+  trace_context: Record<string, string> | null;
+  waited_ms: number | null;
 }
 
 export const TASK_COLUMNS = `id, type, kind, queue, input, state, run_id, phase_id, priority, attempt, max_attempts,
@@ -99,5 +101,7 @@ export function toClaimedTask(row: ClaimRow): ClaimedTask {
     runId: row.run_id,
     phaseRowId: row.phase_id,
     checkpoint: row.checkpoint,
+    traceContext: row.trace_context,
+    waitedMs: Math.max(0, Math.round(row.waited_ms ?? 0)),
   };
 }

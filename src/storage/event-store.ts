@@ -100,3 +100,17 @@ export async function readEvents(db: Queryable, query: EventQuery = {}): Promise
   );
   return rows.map(toEvent);
 }
+
+/** The newest `limit` events of a run (of the given types when set), oldest first. */
+export async function readLatestEvents(
+  db: Queryable,
+  query: { runId: string; types?: readonly string[]; limit: number },
+): Promise<StoredEvent[]> {
+  const rows = await db.query<EventRow>(
+    `select ${COLUMNS} from events
+      where run_id = $1 and ($2::text[] is null or event_type = any($2))
+      order by seq desc limit $3`,
+    [query.runId, query.types ?? null, query.limit],
+  );
+  return rows.map(toEvent).reverse();
+}

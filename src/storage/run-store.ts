@@ -99,7 +99,8 @@ function toPhase(r: R): PhaseRecord {
   };
 }
 
-function toArtifact(r: R): ArtifactRecord {
+/** An artifacts row (its columns by their SQL names) as a record; other storage modules map rows with it too. */
+export function toArtifact(r: R): ArtifactRecord {
   return {
     id: r['id'] as string,
     runId: r['run_id'] as string,

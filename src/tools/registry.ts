@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { a11yCheck, chromiumStatus } from './adapters/a11y-check.ts';
+import { a11yCheck } from './adapters/a11y-check.ts';
 import { acceptanceRunner } from './adapters/acceptance-runner.ts';
 import { dependencyAudit } from './adapters/dependency-audit.ts';
 import { loadTest } from './adapters/load-test.ts';
@@ -8,6 +8,7 @@ import { sastScan } from './adapters/sast-scan.ts';
 import { sbom } from './adapters/sbom.ts';
 import { secretScan } from './adapters/secret-scan.ts';
 import { testRunner } from './adapters/test-runner.ts';
+import { chromiumStatus } from './chromium.ts';
 import { probeSandbox } from './sandbox.ts';
 
 const execFileAsync = promisify(execFile);

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, IdeaMineError } from '../core/errors.ts';
+import { TraceAttr, withSpan } from '../core/trace.ts';
 import type {
   CodeFile,
   MeasureResult,
@@ -99,14 +100,26 @@ export function createWorkbench(options: WorkbenchOptions): Workbench {
         record: (invocation) => recorder.record(toRecord(invocation)),
       };
       const tool = builtinTools[toolId];
-      const run = await runTool(tool as Parameters<typeof runTool>[0], commit ? { commit } : {}, {
-        workspace: ws.dir,
-        allowlist,
-        recorder: adapter,
-        ...(options.sandbox ? { sandbox: options.sandbox } : {}),
-        ...(signal ? { signal } : {}),
-      });
-      return { invocation: toRecord(run.invocation), reports: tool.reports(run.output as never) };
+      // The version is resolved while the tool runs; the span gets `id@version` from its invocation.
+      return withSpan(
+        `tool ${tool.id}`,
+        { [TraceAttr.runId]: runId, 'ideamine.tool_id': tool.id },
+        async (span) => {
+          const run = await runTool(tool as Parameters<typeof runTool>[0], commit ? { commit } : {}, {
+            workspace: ws.dir,
+            allowlist,
+            recorder: adapter,
+            ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+            ...(signal ? { signal } : {}),
+          });
+          span.setAttributes({
+            [TraceAttr.tool]: run.invocation.tool,
+            'process.exit.code': run.invocation.exitCode ?? -1,
+            'ideamine.tool.duration_ms': run.invocation.durationMs,
+          });
+          return { invocation: toRecord(run.invocation), reports: tool.reports(run.output as never) };
+        },
+      );
     },
   };
 }

@@ -38,10 +38,10 @@ describe('workspace', () => {
     expect(await ws.commit('build: first draft (again)')).toBeUndefined();
 
     await ws.writeFiles([{ path: 'src/app.js', content: 'export const x = 2;\n' }]);
-    const second = await ws.commit('build: fix');
+    const second = await ws.commit('build: fix\n\nCodePatch 5e1f\nsecond line');
     expect(await ws.log()).toEqual([
-      { sha: second, subject: 'build: fix' },
-      { sha: first, subject: 'build: first draft' },
+      { sha: second, subject: 'build: fix', body: 'CodePatch 5e1f\nsecond line' },
+      { sha: first, subject: 'build: first draft', body: '' },
     ]);
     expect(await ws.files()).toEqual([
       { path: 'README.md', bytes: 6 },

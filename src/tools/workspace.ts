@@ -24,6 +24,8 @@ export interface TrackedFile {
 export interface LogEntry {
   sha: string;
   subject: string;
+  /** The message after the subject line, trimmed ('' when there is none). */
+  body: string;
 }
 
 export interface TornReset {
@@ -125,14 +127,14 @@ export class Workspace {
   /** Newest first. */
   async log(): Promise<LogEntry[]> {
     if ((await this.head()) === undefined) return [];
-    const out = await this.#git(['log', '--format=%H%x1f%s%x1e']);
+    const out = await this.#git(['log', '--format=%H%x1f%s%x1f%b%x1e']);
     return out
       .split('\x1e')
       .map((record) => record.trim())
       .filter(Boolean)
       .map((record) => {
-        const [sha = '', subject = ''] = record.split('\x1f');
-        return { sha, subject };
+        const [sha = '', subject = '', body = ''] = record.split('\x1f');
+        return { sha, subject, body: body.trim() };
       });
   }
 

@@ -136,6 +136,25 @@ describe('acceptance: a scripted model writes the code and fixes it from the rea
       ]);
       const decisions = await readLedger(h.rt.db, runId, { type: 'decision' });
       expect(decisions.filter((d) => d.data['decision'] === 'fix-loop-repeated')).toEqual([]);
+
+      // Lineage of the fix: the fixer of attempt 2 read attempt 1's test report; the reports of
+      // attempt 2 measured the coder's tree and the fixer's patch; what QA carried forward names its source.
+      const qaArtifacts = await listArtifacts(h.rt.db, runId, { phase: 'qa' });
+      const report1 = qaArtifacts.find(
+        (a) =>
+          a.type === 'TestReport' && a.provenance['source'] === 'tool' && a.provenance['gateAttempt'] === 1,
+      );
+      const fix2 = code.find((a) => a.name === 'qa.fixer' && a.provenance['gateAttempt'] === 2);
+      expect(fix2?.provenance['inputs']).toContain(report1?.id);
+      const tree = code.find((a) => a.name === 'build.coder');
+      const report2 = qaArtifacts.find(
+        (a) =>
+          a.type === 'TestReport' && a.provenance['source'] === 'tool' && a.provenance['gateAttempt'] === 2,
+      );
+      expect(report2?.provenance['inputs']).toEqual([tree?.id, fix2?.id]);
+      const carried = qaArtifacts.filter((a) => a.provenance['carriedFrom'] !== undefined);
+      expect(carried.length).toBeGreaterThan(0);
+      for (const c of carried) expect(c.provenance['inputs']).toEqual([c.provenance['carriedFrom']]);
     } finally {
       await close();
     }
@@ -164,6 +183,22 @@ describe('acceptance: a scripted model writes the code and fixes it from the rea
       );
       expect(reports).toHaveLength(1);
       expect(reports[0]?.provenance).toMatchObject({ source: 'orchestrator', gateAttempt: 2 });
+      // It was made from the two rounds it compared: each attempt's tool reports and fixer patch. The
+      // failed phase's compensation has since retracted the patches; lineage keeps them.
+      const qaRows = await h.rt.db.query<{ id: string; type: string; provenance: Record<string, unknown> }>(
+        `select id, type, provenance from artifacts where run_id = $1 and phase_id = 'qa'`,
+        [runId],
+      );
+      const compared = qaRows.filter(
+        (a) =>
+          (a.provenance['source'] === 'tool' ||
+            (a.type === 'CodePatch' && a.provenance['carriedFrom'] === undefined)) &&
+          [1, 2].includes(Number(a.provenance['gateAttempt'])),
+      );
+      expect(compared.filter((a) => a.type === 'CodePatch')).toHaveLength(2);
+      expect([...((reports[0]?.provenance['inputs'] ?? []) as string[])].sort()).toEqual(
+        compared.map((a) => a.id).sort(),
+      );
       const report = reports[0]?.content as Record<string, unknown>;
       expect(report).toMatchObject({
         phase: 'qa',

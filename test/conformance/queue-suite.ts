@@ -181,6 +181,33 @@ export function queueSuite(name: string, open: () => Promise<Database>): void {
       expect(c2?.checkpoint).toEqual({ token: 'step-4', data: { done: 4 }, attempt: 1 });
     });
 
+    it("expires only the named attempts' leases (a dead worker's), fenced by attempt and owner", async () => {
+      const [run] = await db.query<{ id: string }>(
+        `insert into runs (idea, plan, plan_hash, budgets) values ('{}', '{}', 'h', '{}') returning id`,
+      );
+      const runId = run?.id as string;
+      const { task: orphan } = await queue.enqueue({ type: 't', runId });
+      await queue.claim({ workerId: 'host:1:dead', limit: 1 });
+      const { task: kept } = await queue.enqueue({ type: 't', runId });
+      await queue.claim({ workerId: 'host:2:alive', limit: 1 });
+      const leases = await queue.runningLeases(runId);
+      expect(leases.map((l) => [l.fence.taskId, l.owner]).sort()).toEqual(
+        [
+          [orphan.id, 'host:1:dead'],
+          [kept.id, 'host:2:alive'],
+        ].sort(),
+      );
+      const dead = leases.filter((l) => l.owner === 'host:1:dead');
+      // A stale fence (an older attempt) or another owner changes nothing.
+      const stale = dead.map((l) => ({ ...l, fence: { ...l.fence, attempt: 0 } }));
+      expect(await queue.expireLeases(stale)).toBe(0);
+      expect(await queue.expireLeases(dead.map((l) => ({ ...l, owner: 'host:3:other' })))).toBe(0);
+      expect(await queue.expireLeases(dead)).toBe(1);
+      expect((await queue.reclaimExpired()).map((r) => r.id)).toEqual([orphan.id]);
+      expect((await queue.get(orphan.id))?.state).toBe('ready');
+      expect((await queue.get(kept.id))?.state).toBe('running');
+    });
+
     it('release hands a task back without costing an attempt; cancel stops it', async () => {
       const { task } = await queue.enqueue({ type: 't', maxAttempts: 1 });
       const [c] = await queue.claim({ workerId: 'w', limit: 1 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLedger } from '../../src/observability/ledger.ts';
 import { applyCode, measureWorkspace } from '../../src/orchestrator/workspace-stages.ts';
-import { listArtifacts } from '../../src/storage/run-store.ts';
+import { type ArtifactRecord, insertArtifact, listArtifacts } from '../../src/storage/run-store.ts';
 import { openHarness } from '../support/run-harness.ts';
 
 /**
@@ -13,6 +13,7 @@ import { openHarness } from '../support/run-harness.ts';
 describe('workspace stages', () => {
   let h: Awaited<ReturnType<typeof openHarness>>;
   let runId: string;
+  let code: ArtifactRecord;
   const ctx = () => ({ db: h.rt.db, workbench: h.rt.workbench, runId, phase: 'qa', attempt: 1 });
 
   beforeAll(async () => {
@@ -25,8 +26,7 @@ describe('workspace stages', () => {
   afterAll(() => h.close());
 
   it("commits an agent's code once, naming phase, agent and attempt", async () => {
-    const artifact = {
-      id: '00000000-0000-4000-8000-000000000001',
+    ({ artifact: code } = await insertArtifact(h.rt.db, {
       runId,
       phase: 'qa',
       type: 'CodePatch',
@@ -40,14 +40,15 @@ describe('workspace stages', () => {
         diagnosis: [],
       },
       provenance: { source: 'agent', agent: 'qa.fixer@1.0.0', gateAttempt: 1 },
-    };
-    // biome-ignore lint/suspicious/noExplicitAny: a minimal ArtifactRecord for the stage
-    const first = await applyCode(ctx(), [artifact as any]);
+      idempotencyKey: `test:${runId}:code`,
+    }));
+    const first = await applyCode(ctx(), [code]);
     expect(first).toHaveLength(1);
-    // biome-ignore lint/suspicious/noExplicitAny: the same artifact applied again (a resumed stage)
-    expect(await applyCode(ctx(), [artifact as any])).toEqual([]);
+    // The same artifact applied again (a resumed stage) changes nothing.
+    expect(await applyCode(ctx(), [code])).toEqual([]);
     const info = await h.rt.workbench.info(runId);
     expect(info?.log.map((c) => c.subject)).toEqual(['qa: qa.fixer@1.0.0 (gate attempt 1)']);
+    expect(info?.log[0]?.body).toBe(`CodePatch ${code.id}`);
     expect(info?.head).toBe(first[0]?.sha);
   });
 
@@ -72,6 +73,9 @@ describe('workspace stages', () => {
       tool: `test-runner@${process.versions.node}`,
       gateAttempt: 1,
     });
+    // Lineage: a report was made from the code artifacts whose commits the workspace holds.
+    for (const report of reports)
+      expect(report.provenance).toMatchObject({ inputs: [code.id], inputHashes: { [code.id]: 'x' } });
     const stored = await listArtifacts(h.rt.db, runId, { phase: 'qa' });
     expect(stored.find((a) => a.type === 'TestReport')?.content).toMatchObject({ passed: 1, total: 1 });
     const tools = (await readLedger(h.rt.db, runId, { type: 'task' })).filter(
@@ -84,6 +88,19 @@ describe('workspace stages', () => {
       [runId],
     );
     expect(phase?.used).toBeGreaterThan(0);
+  });
+
+  it('a tool that produced no report is a ToolFailure, made from the same code', async () => {
+    const [failure] = await measureWorkspace(ctx(), {
+      measure: ['no-such-tool'],
+      allowlistedTools: ['no-such-tool'],
+    });
+    expect(failure?.type).toBe('ToolFailure');
+    expect(failure?.provenance).toMatchObject({
+      source: 'measure',
+      inputs: [code.id],
+      inputHashes: { [code.id]: 'x' },
+    });
   });
 
   it('refuses a tool once the phase has spent its tools_minutes', async () => {

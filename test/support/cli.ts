@@ -19,6 +19,15 @@ export async function runCli(
   timeoutMs = 120_000,
 ): Promise<CliResult> {
   const child = spawnCli(args, env);
+  const output = captureOutput(child);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout: output.stdout(), stderr: output.stderr() };
+}
+
+/** Collects a child's stdout and stderr as they arrive. */
+export function captureOutput(child: ChildProcess): { stdout(): string; stderr(): string } {
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => {
@@ -27,10 +36,7 @@ export async function runCli(
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearTimeout(timer);
-  return { code, stdout, stderr };
+  return { stdout: () => stdout, stderr: () => stderr };
 }
 
 export function spawnCli(args: string[], env: Record<string, string | undefined> = {}): ChildProcess {

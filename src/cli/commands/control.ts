@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { loadPhaseConfigs } from '../../config/load-phase-configs.ts';
 import type { CliContext } from '../context.ts';
 import { printJson, printLine } from '../output.ts';
-import { withRuntime } from '../with-runtime.ts';
+import { resolveRunIdViaOwner, signalViaOwner } from '../via-owner.ts';
+import { withRuntime, withRuntimeOrOwner } from '../with-runtime.ts';
 import { resolveRunId } from './run.ts';
 
 /** Signals (persisted, honoured by whichever process drives the run) and config validation. */
@@ -16,11 +17,19 @@ export function registerControlCommands(program: Command, cli: CliContext): void
           : 'cancel a run and its queued tasks',
       )
       .action(async (run: string) => {
-        await withRuntime(cli, async (rt) => {
-          const runId = await resolveRunId(rt, run);
-          await rt.orchestrator.signal(runId, signal);
-          printLine(`${signal} requested for run ${runId}`);
+        const runId = await withRuntimeOrOwner(cli, {
+          local: async (rt) => {
+            const id = await resolveRunId(rt, run);
+            await rt.orchestrator.signal(id, signal);
+            return id;
+          },
+          owner: async (api) => {
+            const id = await resolveRunIdViaOwner(api, run);
+            await signalViaOwner(api, id, signal);
+            return id;
+          },
         });
+        printLine(`${signal} requested for run ${runId}`);
       });
   }
 

@@ -1,16 +1,21 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import type { SocketClient } from '../../api/client.ts';
 import type { Idea } from '../../core/agent.ts';
 import { ErrorCode, ExitCode, IdeaMineError, invalidInput } from '../../core/errors.ts';
+import { titleFromDescription } from '../../core/idea.ts';
 import { subscribeEvents } from '../../engine/event-bus.ts';
 import { WorkerPool } from '../../engine/worker-pool.ts';
 import type { RunOutcome } from '../../orchestrator/orchestrator.ts';
-import { openRuntime, type Runtime, runDir } from '../../runtime.ts';
+import { type Runtime, runDir } from '../../runtime.ts';
 import { findRunId, getDossier, getRun } from '../../storage/run-store.ts';
 import type { CliContext } from '../context.ts';
-import { printJson, printLine } from '../output.ts';
-import { createProgressPrinter } from '../progress.ts';
+import { createProgressPrinter, loadPhaseHistory } from '../progress.ts';
+import { printRunSummary } from '../run-summary.ts';
+import { queueRunViaOwner, resolveRunIdViaOwner } from '../via-owner.ts';
+import { openOrReachOwner, openOwnerRuntime } from '../with-runtime.ts';
+import { runOnOwner } from './run-on-owner.ts';
 
 const ideaFileSchema = z.strictObject({
   title: z.string().min(1).max(200),
@@ -30,8 +35,7 @@ export function ideaFromText(text: string): Idea {
     throw invalidInput(
       `the idea is ${description.length} characters; keep it under 20000 (put details in --file idea.json)`,
     );
-  const first = description.split(/(?<=[.!?])\s/)[0] ?? description;
-  return { title: first.length > 80 ? `${first.slice(0, 77)}…` : first.replace(/[.!?]$/, ''), description };
+  return { title: titleFromDescription(description), description };
 }
 
 export function ideaFromFile(path: string): Idea {
@@ -74,11 +78,16 @@ export function registerRunCommands(program: Command, cli: CliContext): void {
           'give an idea, e.g. ideamine run "A shared todo app for small teams", or --file idea.json',
         );
       const idea = flags.file ? ideaFromFile(flags.file) : ideaFromText(text ?? '');
-      await withDrivingRuntime(cli, flags, async (rt) => {
-        const configs = await rt.loadPhaseConfigs();
-        const { runId } = await rt.orchestrator.createRun(idea, configs);
-        return runId;
-      });
+      await withDrivingRuntime(
+        cli,
+        flags,
+        async (rt) => {
+          const configs = await rt.loadPhaseConfigs();
+          const { runId } = await rt.orchestrator.createRun(idea, configs);
+          return runId;
+        },
+        async (api) => (await queueRunViaOwner(api, idea)).id,
+      );
     });
 
   program
@@ -86,7 +95,16 @@ export function registerRunCommands(program: Command, cli: CliContext): void {
     .description('continue a paused or interrupted run where it stopped')
     .option('--json', 'print JSON lines')
     .action(async (run: string, flags: RunFlags) => {
-      await withDrivingRuntime(cli, flags, (rt) => resolveRunId(rt, run));
+      await withDrivingRuntime(
+        cli,
+        flags,
+        (rt) => resolveRunId(rt, run),
+        async (api) => {
+          const runId = await resolveRunIdViaOwner(api, run);
+          await api.post(`/api/runs/${runId}/resume`);
+          return runId;
+        },
+      );
     });
 }
 
@@ -101,18 +119,29 @@ export async function resolveRunId(rt: Runtime, idOrPrefix: string): Promise<str
 /**
  * Runs the embedded engine in this process: a worker pool for the agent tasks, the orchestrator
  * driving the run, live progress from the event log. Ctrl-C pauses cleanly (a second one stops hard).
+ * While it owns the embedded data dir it serves the API socket, and drives the runs other commands
+ * queue on it: it exits once those have stopped too. When another process owns the data dir,
+ * `onOwner` starts the run there and this process follows it.
  */
 async function withDrivingRuntime(
   cli: CliContext,
   flags: RunFlags,
   pickRun: (rt: Runtime) => Promise<string>,
+  onOwner: (api: SocketClient) => Promise<string>,
 ): Promise<void> {
   const options = cli.options({
     ...(flags.record ? { recordFile: flags.record } : {}),
     ...(flags.replay ? { replayFile: flags.replay } : {}),
   });
   const json = flags.json === true || !process.stdout.isTTY;
-  const rt = await openRuntime(options, cli.logger(options));
+  const opened = await openOrReachOwner(options, () => openOwnerRuntime(cli, options));
+  if (!('local' in opened))
+    return runOnOwner(cli, opened.api, opened.owner, onOwner, {
+      json,
+      modelFlags: Boolean(flags.record || flags.replay),
+    });
+  const owner = opened.local;
+  const rt = owner.runtime;
   const pool = new WorkerPool({
     queue: rt.queue,
     handlers: rt.handlers,
@@ -120,6 +149,7 @@ async function withDrivingRuntime(
     heartbeatMs: options.heartbeatMs,
     logger: rt.logger,
     pollMaxMs: 500,
+    observer: rt.metrics.tasks,
   });
   let runId: string | undefined;
   let interrupts = 0;
@@ -129,14 +159,19 @@ async function withDrivingRuntime(
       process.stderr.write('\nstopping now\n');
       process.exit(ExitCode.interrupted);
     }
-    void rt.orchestrator.signal(runId, 'pause').catch(() => {});
+    for (const id of [runId, ...owner.driver.activeRuns])
+      void rt.orchestrator.signal(id, 'pause').catch(() => {});
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   let outcome: RunOutcome | undefined;
   try {
     runId = await pickRun(rt);
-    const printer = createProgressPrinter({ json });
+    const printer = createProgressPrinter({
+      json,
+      live: true,
+      ...(json ? {} : { history: await loadPhaseHistory(rt.db, runId) }),
+    });
     const subscription = await subscribeEvents(rt.db, { runId, pollMs: 500 }, (e) => printer.onEvent(e));
     await pool.start();
     rt.supervisor.start();
@@ -145,13 +180,20 @@ async function withDrivingRuntime(
     } finally {
       await new Promise((r) => setTimeout(r, 50));
       await subscription.close();
-      await pool.stop({ graceMs: outcome === 'paused' ? 5_000 : 1_000 });
+      printer.close();
     }
     await summarize(rt, runId, outcome, json);
+    const queued = owner.driver.activeRuns;
+    if (queued.length > 0)
+      process.stderr.write(`waiting for the runs queued on this process: ${queued.join(', ')}\n`);
+    await owner.queuedRunsSettled();
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
-    await rt.close();
+    // Queued runs still driven (after an error) are paused first: they need the pool to get there.
+    await owner.driver.stop();
+    await pool.stop({ graceMs: outcome === 'paused' ? 5_000 : 1_000 });
+    await owner.close();
   }
   process.exitCode =
     outcome === 'succeeded' ? ExitCode.ok : outcome === 'paused' ? ExitCode.paused : ExitCode.runFailed;
@@ -161,31 +203,16 @@ async function summarize(rt: Runtime, runId: string, outcome: RunOutcome, json: 
   const run = await getRun(rt.db, runId);
   const dossier =
     outcome === 'succeeded' || outcome === 'failed' ? await getDossier(rt.db, runId) : undefined;
-  const dir = runDir(rt.options, runId);
-  const workspace = await rt.workbench.info(runId);
-  const summary = {
-    runId,
-    outcome,
-    usage: run?.usage ?? {},
-    ...(workspace ? { workspace: workspace.path, commit: workspace.head } : {}),
-    ...(dossier ? { dossier: { json: `${dir}/dossier.json`, html: `${dir}/dossier.html` } } : {}),
-    ...(outcome === 'paused' ? { resume: `ideamine resume ${runId}` } : {}),
-    ...(run?.error ? { error: run.error } : {}),
-  };
-  if (json) return printJson({ type: 'run.summary', ...summary });
-  printLine();
-  printLine(`run ${runId}: ${outcome}`);
-  printLine(
-    `tokens ${Math.round(Number(run?.usage['tokens'] ?? 0))} · cost $${Number(run?.usage['usd'] ?? 0).toFixed(4)}`,
+  printRunSummary(
+    {
+      runId,
+      outcome,
+      usage: run?.usage ?? {},
+      error: run?.error ?? null,
+      dir: runDir(rt.options, runId),
+      hasDossier: dossier !== undefined,
+      workspace: await rt.workbench.info(runId),
+    },
+    json,
   );
-  if (workspace) {
-    printLine(`workspace:       ${workspace.path}  (commit ${workspace.head?.slice(0, 12) ?? 'none'})`);
-    printLine(`                 cd there: npm test · PORT=3000 npm start`);
-  }
-  if (dossier) {
-    printLine(`release dossier: ${dir}/dossier.html`);
-    printLine(`                 ${dir}/dossier.json`);
-  }
-  if (outcome === 'paused') printLine(`paused; continue with: ideamine resume ${runId}`);
-  if (run?.error) printLine(`reason: ${String(run.error['message'] ?? '')}`);
 }

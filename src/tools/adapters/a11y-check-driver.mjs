@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../chromium-launch.mjs';
 import { freePort, startApp, stopApp, waitHealthy } from './driver-support.mjs';
 
 const [scratch, specJson] = process.argv.slice(2);
@@ -24,26 +24,6 @@ const versions = {
   browser: '',
 };
 
-// What the machine needs (measured with Chromium 156 as root in a container, in and out of bwrap):
-// - --no-sandbox: as root (here, and in most containers) Chromium refuses to start without it
-//   ("Running as root without --no-sandbox is not supported"), in bwrap and out of it; the isolation is
-//   bwrap's. (Playwright adds the flag too.)
-// - --disable-dev-shm-usage: shared memory goes to TMPDIR (the invocation's scratch dir) instead of
-//   /dev/shm, which is 64 MB in a default Docker container and is where Chromium crashes on big pages.
-//   Inside bwrap /dev/shm is a directory of bwrap's own /dev tmpfs, and Chromium also ran without it.
-// - --disable-gpu: there is no GPU. The rest keeps Chromium from opening connections of its own,
-//   which the sandbox's closed network would refuse anyway (QUIC retries would only cost time).
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
 const VIEWPORT = { width: 1280, height: 800 };
 const HTML = /^(text\/html|application\/xhtml\+xml)\b/i;
 const LIST = { targets: 5, html: 3, htmlChars: 2_000 };
@@ -261,20 +241,10 @@ async function crawl(context, baseUrl, deadline) {
 }
 
 async function launch() {
-  try {
-    return await chromium.launchPersistentContext(join(scratch, 'chromium-profile'), {
-      executablePath: spec.chromium,
-      args: CHROMIUM_ARGS,
-      viewport: VIEWPORT,
-      deviceScaleFactor: 1,
-      timeout: spec.launchTimeoutMs,
-    });
-  } catch (error) {
-    // Playwright's message carries the whole command line and browser log: keep its start.
-    throw new Error(
-      `Chromium (${spec.chromium}) did not start: ${String(error?.message ?? error).slice(0, 4_000)}`,
-    );
-  }
+  return launchChromium(spec.chromium, join(scratch, 'chromium-profile'), {
+    viewport: VIEWPORT,
+    timeoutMs: spec.launchTimeoutMs,
+  });
 }
 
 async function check() {

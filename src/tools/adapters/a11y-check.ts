@@ -1,12 +1,8 @@
-import { execFile } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { z } from 'zod';
-import { ErrorClass, ErrorCode, IdeaMineError } from '../../core/errors.ts';
 import {
   AccessibilityScan,
   AxeImpact,
@@ -14,11 +10,16 @@ import {
   type ScannedPage,
   type ViolationCounts,
 } from '../../core/schemas/accessibility-report.ts';
+import { CHROMIUM_PATH, ChromiumNotInstalledError, HEADLESS_SHELL, locateChromium } from '../chromium.ts';
 import { toolPath } from '../environment.ts';
+
 import type { ProcessResult, Tool } from '../tool.ts';
 import { productKind, startCommand } from './acceptance-runner.ts';
 import { nodeDriverPlan } from './node-driver.ts';
 import { readPackageJson } from './npm-test-script.ts';
+
+/** Where Chromium is found lives in ../chromium.ts (shared with the dossier's PDF); still importable here. */
+export { locateChromium };
 
 /**
  * `a11y-check`: axe-core in headless Chromium on every page of the started app. The app, the browser
@@ -45,17 +46,12 @@ import { readPackageJson } from './npm-test-script.ts';
  *   ("Running as root without --no-sandbox is not supported"), in bwrap and out of it: bwrap is the
  *   isolation. HOME (crash reports), TMPDIR and the profile are in the invocation's scratch dir, the
  *   only writable place. Nothing had to change in sandbox.ts.
- *   The flags and why: `a11y-check-driver.mjs`.
+ *   The flags and why: `../chromium-launch.mjs` (shared with the dossier's PDF printer).
  * - Launch took 1.5-3.3 s on the 2-core machine (load average ~7); the launch timeout is 60 s.
  */
 
 /** WCAG 2.0, 2.1 and 2.2 at levels A and AA, as axe tags them (2.2 added AA rules only). */
 export const WCAG_AA_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] as const;
-
-/** The Debian package's launcher first, then the headless-only build on PATH. */
-const CHROMIUM_PATH = '/usr/bin/chromium';
-const HEADLESS_SHELL = 'chromium-headless-shell';
-export const CHROMIUM_INSTALL_HINT = 'apt-get install chromium (Debian/Ubuntu), or chromium-headless-shell';
 
 const MAX_PAGES = 20;
 /** ~1.5 MB of PNG per page at most: a full page over that is replaced by the viewport alone. */
@@ -83,7 +79,6 @@ export type A11yCheckInput = z.infer<typeof A11yCheckInput>;
 
 const DRIVER = fileURLToPath(new URL('./a11y-check-driver.mjs', import.meta.url));
 const requireHere = createRequire(import.meta.url);
-const execFileAsync = promisify(execFile);
 
 /** The version of the axe-core the driver injects (it resolves from the same directory). */
 export async function axeCoreVersion(): Promise<string> {
@@ -91,58 +86,6 @@ export async function axeCoreVersion(): Promise<string> {
     version: string;
   };
   return pkg.version;
-}
-
-export class ChromiumNotInstalledError extends IdeaMineError {
-  constructor(looked: string) {
-    super(
-      ErrorCode.toolNotFound,
-      `Chromium is not installed (looked for ${looked}); the accessibility check needs it: ${CHROMIUM_INSTALL_HINT}. IdeaMine never downloads a browser.`,
-      { errorClass: ErrorClass.fatal, details: { executable: 'chromium', toolId: 'a11y-check' } },
-    );
-    this.name = 'ChromiumNotInstalledError';
-  }
-}
-
-async function executable(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** `/usr/bin/chromium`, else `chromium-headless-shell` on `path`; undefined when neither exists. */
-export async function locateChromium(
-  path: string,
-  candidates: readonly string[] = [CHROMIUM_PATH],
-): Promise<string | undefined> {
-  for (const candidate of candidates) if (await executable(candidate)) return candidate;
-  for (const dir of path.split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, HEADLESS_SHELL);
-    if (await executable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-/** For `ideamine doctor`: Chromium's `--version`, or how to install it. */
-export async function chromiumStatus(
-  path = toolPath(process.execPath),
-  candidates: readonly string[] = [CHROMIUM_PATH],
-): Promise<{ ok: boolean; detail: string }> {
-  const found = await locateChromium(path, candidates);
-  if (found === undefined)
-    return {
-      ok: false,
-      detail: `not installed (the accessibility check needs it): ${CHROMIUM_INSTALL_HINT}`,
-    };
-  try {
-    const { stdout } = await execFileAsync(found, ['--version'], { timeout: 30_000 });
-    return { ok: true, detail: `${stdout.trim().split('\n').pop() ?? ''} (${found})` };
-  } catch (error) {
-    return { ok: false, detail: `${found} --version failed: ${String(error)}` };
-  }
 }
 
 /** `/` first, then the paths package.json lists under `ideamine.pages` (others ignored). */
