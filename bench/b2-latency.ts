@@ -197,7 +197,10 @@ async function runSubject(ctx: BenchContext, subject: QueueSubject): Promise<voi
   await subject.setup();
   const probe = new Probe();
   try {
-    await subject.startWorkers(probe.hit, { concurrency: ctx.sizes.b1Concurrency, config: 'default' });
+    await subject.startWorkers(probe.hit, {
+      concurrency: Math.max(...ctx.sizes.b1Concurrency),
+      config: 'default',
+    });
     for (const run of ctx.runIndexes()) {
       ctx.log(`${subject.name} idle run ${run}`);
       await idle(ctx, subject, probe, run);

@@ -6,12 +6,9 @@
  *   replay lookup, the work, a fenced insert of its result) — src/engine/steps.ts.
  * - dbos: one DBOS workflow whose phases are Promise.all of k DBOS.runStep calls.
  *
- * HOOK(PhaseCoordinator): the orchestrator is not finished. When src/engine/phase-coordinator.ts
- * exists, implement `coordinatorSubject` below (drive a real 13-phase run with k trivial agent tasks
- * per phase through the queue) and the table gains an `ideamine-coordinator` row; until then it is
- * reported as n/a.
+ * - ideamine-coordinator (the real 13-phase orchestrator running a main job): measured by
+ *   bench/b9-main-job.ts, which writes its B3 rows from the same runs as B9.
  */
-import { existsSync } from 'node:fs';
 import { RunLease } from '../src/engine/run-lease.ts';
 import { StepRunner } from '../src/engine/steps.ts';
 import type { Database } from '../src/storage/database.ts';
@@ -136,14 +133,6 @@ class DbosSteps implements OrchestrationSubject {
   }
 }
 
-/** HOOK(PhaseCoordinator): return a subject driving the real orchestrator once it exists. */
-function coordinatorSubject(_ctx: BenchContext): OrchestrationSubject | string {
-  const path = new URL('../src/engine/phase-coordinator.ts', import.meta.url);
-  return existsSync(path)
-    ? 'src/engine/phase-coordinator.ts exists: implement coordinatorSubject in bench/b3-orchestration.ts'
-    : 'PhaseCoordinator not finished yet (hook in bench/b3-orchestration.ts)';
-}
-
 function repeatsFor(ctx: BenchContext, workMs: number): number {
   if (workMs > 0) return 1;
   return ctx.mode === 'smoke' ? 1 : ctx.mode === 'quick' ? 3 : 5;
@@ -215,19 +204,6 @@ await runBenchmark('b3', async (ctx) => {
     const subject = make();
     await guarded(ctx, { system: subject.name, config: 'all' }, () => runSubject(ctx, subject));
   }
-  const coordinator = coordinatorSubject(ctx);
-  if (typeof coordinator === 'string') {
-    ctx.emit({
-      system: 'ideamine-coordinator',
-      config: 'all',
-      run: 1,
-      warmup: false,
-      status: 'na',
-      note: coordinator,
-      metrics: {},
-      show: [],
-    });
-  } else {
-    await guarded(ctx, { system: coordinator.name, config: 'all' }, () => runSubject(ctx, coordinator));
-  }
+  // The real 13-phase coordinator is measured by b9-main-job.ts, which runs the main job once for
+  // both benchmarks and writes B3's `ideamine-coordinator` rows.
 });

@@ -30,6 +30,7 @@ const SCRIPTS: Record<BenchId, string> = {
   b6: 'b6-recovery.ts',
   b7: 'b7-ledger.ts',
   b8: 'b8-memory.ts',
+  b9: 'b9-main-job.ts',
 };
 
 /**
@@ -37,6 +38,11 @@ const SCRIPTS: Record<BenchId, string> = {
  * otherwise (PGlite's initdb alone costs ~2.5 s per benchmark; peers are exercised by quick mode).
  */
 const SMOKE_SYSTEMS = ['ideamine-pg', 'ideamine-steps'];
+/**
+ * Full mode (issue 13's goals) compares IdeaMine with graphile-worker and pg-boss, the peers the goals
+ * name; `--systems` adds others (BullMQ, DBOS, PGlite) at the cost of time.
+ */
+const FULL_SYSTEMS = ['ideamine-pg', 'graphile-worker', 'pg-boss'];
 
 interface ChildOutcome {
   bench: BenchId;
@@ -102,7 +108,8 @@ function failures(outcomes: readonly ChildOutcome[]): string[] {
 }
 
 async function main(args: RunnerArgs): Promise<number> {
-  const systems = args.systems ?? (args.mode === 'smoke' ? SMOKE_SYSTEMS : undefined);
+  const systems =
+    args.systems ?? (args.mode === 'smoke' ? SMOKE_SYSTEMS : args.mode === 'full' ? FULL_SYSTEMS : undefined);
   const session = sessionDefaults(args.mode, args.runs, systems);
   const started = new Date();
   process.stderr.write(

@@ -18,7 +18,6 @@ import { loadOrCreateLedgerKey } from './observability/ledger-key.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { writeDossier } from './observability/release-dossier.ts';
-import { startTracing } from './observability/tracing.ts';
 import { AGENT_TASK, agentTaskInput, createAgentTaskHandler } from './orchestrator/agent-task.ts';
 import { Orchestrator } from './orchestrator/orchestrator.ts';
 import { SqlTaskQueue } from './queue/sql-task-queue.ts';
@@ -56,6 +55,11 @@ export interface RuntimeOptions {
    * put a test-only faulty model (test/support/faulty-model.ts) in front of the real one.
    */
   modelDecorator?: ((model: Model) => Model) | undefined;
+  /**
+   * Wraps the opened database (composition-root injection). The product sets none; the statement
+   * bench (bench/statements.ts) puts a counting wrapper (storage/statement-counter.ts) in front.
+   */
+  databaseDecorator?: ((db: Database) => Database) | undefined;
   /** OTLP/HTTP base URL: when set, this process exports its spans there (observability/tracing.ts). */
   otlpEndpoint?: string | undefined;
   /** The ledger's Ed25519 private key as PEM or a path to it; default `<home>/ledger-key.pem`. */
@@ -120,7 +124,8 @@ export async function openRuntime(
     return options.recordFile ? createRecordingModel(m, options.recordFile) : m;
   };
   const model = resolve(options.model ?? 'offline');
-  const db = await openDatabase(storageOptionsFor(options));
+  const opened = await openDatabase(storageOptionsFor(options));
+  const db = options.databaseDecorator ? options.databaseDecorator(opened) : opened;
   const queue = new SqlTaskQueue(db, { defaultLeaseMs: options.leaseMs });
   const models = new Map<string, Model>([[model.id, model]]);
   const breakerFor = providerBreakers();
@@ -169,8 +174,12 @@ export async function openRuntime(
     },
   });
   const owner = `${hostname()}:${process.pid}:${newId().slice(0, 8)}`;
+  // The OpenTelemetry SDK (about 300 modules) loads only when spans are exported.
   const tracing = options.otlpEndpoint
-    ? startTracing({ endpoint: options.otlpEndpoint, instanceId: owner })
+    ? (await import('./observability/tracing.ts')).startTracing({
+        endpoint: options.otlpEndpoint,
+        instanceId: owner,
+      })
     : undefined;
   const workbench = createWorkbench({ runDir: (runId) => runDir(options, runId) });
   const orchestrator = new Orchestrator({

@@ -19,6 +19,8 @@ export interface Cell {
   pgPct: number | null;
   status: 'ok' | 'na' | 'error';
   note?: string;
+  /** 1-minute load average: lowest at the start of a run, highest at the end of one. */
+  load: { before: number; after: number } | null;
 }
 
 export function cellKey(bench: string, system: string, config: string, metric: string): string {
@@ -67,11 +69,18 @@ export function aggregate(records: readonly BenchRecord[]): Map<string, Cell> {
       clientPct: median(ok.map((r) => r.cpu?.clientPct).filter((v): v is number => typeof v === 'number')),
       pgPct: median(ok.map((r) => r.cpu?.pgPct).filter((v): v is number => typeof v === 'number')),
       status,
+      load: loadSpan(rs),
     };
     if (notes.length > 0) cell.note = notes.join('; ');
     cells.set(key, cell);
   }
   return cells;
+}
+
+function loadSpan(rs: readonly BenchRecord[]): { before: number; after: number } | null {
+  const loads = rs.map((r) => r.load).filter((l): l is { before: number; after: number } => Boolean(l));
+  if (loads.length === 0) return null;
+  return { before: Math.min(...loads.map((l) => l.before)), after: Math.max(...loads.map((l) => l.after)) };
 }
 
 function sum(values: readonly number[]): number {

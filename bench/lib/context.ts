@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import {
   type BenchId,
   DEFAULT_RUNS,
@@ -34,12 +35,17 @@ export interface BenchContext extends SessionContext {
   sizes: Sizes;
   /** URL of the session database. */
   pgUrl: string;
-  emit(record: Omit<BenchRecord, 'bench'>): void;
+  /** Writes one row; `bench` defaults to this script's (B9 also writes B3's coordinator rows). */
+  emit(record: Omit<BenchRecord, 'bench'> & { bench?: BenchId }): void;
   /** Whether `--systems` selected this subject (floors always run). */
   wants(system: string): boolean;
   log(message: string): void;
   /** Runs as `[0 = warm-up?, 1..runs]`. */
   runIndexes(): number[];
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
 }
 
 export const CONTEXT_ENV = 'IDEAMINE_BENCH_CONTEXT';
@@ -65,13 +71,19 @@ export function sessionDefaults(mode: Mode, runs: number, systems: string[] | un
 }
 
 function makeContext(bench: BenchId, session: SessionContext): BenchContext {
+  // Each row records the 1-minute load average when its measurement began (the previous row's
+  // end, or the script's start) and when it was written: a figure taken on a busy box says so.
+  let loadBefore = loadavg()[0] ?? 0;
   return {
     ...session,
     bench,
     sizes: SIZES[session.mode],
     pgUrl: databaseUrl(session.adminUrl, session.benchDb),
     emit(record) {
-      process.stdout.write(`${RECORD_PREFIX}${JSON.stringify({ bench, ...record })}\n`);
+      const after = loadavg()[0] ?? 0;
+      const load = record.load ?? { before: round2(loadBefore), after: round2(after) };
+      loadBefore = after;
+      process.stdout.write(`${RECORD_PREFIX}${JSON.stringify({ bench, ...record, load })}\n`);
     },
     wants(system) {
       return (

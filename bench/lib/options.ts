@@ -5,7 +5,13 @@
 
 export type Mode = 'smoke' | 'quick' | 'full';
 
-export const BENCH_IDS = ['b1', 'b2', 'b3', 'b4', 'b5', 'b6', 'b7', 'b8'] as const;
+export const BENCH_IDS = ['b1', 'b2', 'b3', 'b4', 'b5', 'b6', 'b7', 'b8', 'b9'] as const;
+/**
+ * What `--full` runs unless `--only` says otherwise: the benchmarks behind issue 13's goals (B1, B2,
+ * B3's real coordinator, B6, B7, B9), sized to fit about 20 minutes on a loaded 2-core machine.
+ * B4, B5 and B8 (checkpoints, heartbeats, memory per task) are added with `--only`.
+ */
+export const FULL_DEFAULT: readonly BenchId[] = ['b1', 'b2', 'b3', 'b6', 'b7', 'b9'];
 export type BenchId = (typeof BENCH_IDS)[number];
 
 export interface RunnerArgs {
@@ -17,16 +23,17 @@ export interface RunnerArgs {
   systems: string[] | undefined;
 }
 
-export const DEFAULT_RUNS: Record<Mode, number> = { smoke: 1, quick: 2, full: 5 };
+/** Full mode: median of 3 (a real median: the middle run, never the lower of two). */
+export const DEFAULT_RUNS: Record<Mode, number> = { smoke: 1, quick: 2, full: 3 };
 /** Warm-up runs are skipped only in smoke mode, where the point is to exercise code, not to measure. */
 export const WARMUP: Record<Mode, boolean> = { smoke: false, quick: true, full: true };
 /** A hard stop for one benchmark process; it is killed and reported as an error beyond this. */
-export const BENCH_TIMEOUT_MS: Record<Mode, number> = { smoke: 60_000, quick: 600_000, full: 5_400_000 };
+export const BENCH_TIMEOUT_MS: Record<Mode, number> = { smoke: 90_000, quick: 900_000, full: 1_800_000 };
 
 export interface Sizes {
-  /** B1: tasks per burn-down run, and worker concurrency (one process). */
+  /** B1: tasks per burn-down run, and the worker concurrencies measured (one worker process). */
   b1Tasks: number;
-  b1Concurrency: number;
+  b1Concurrency: number[];
   /** B2: sequential idle samples; loaded phase duration. */
   b2IdleSamples: number;
   b2LoadedMs: number;
@@ -49,6 +56,8 @@ export interface Sizes {
   b7Ms: number;
   /** B8: in-flight steps of the ramp. */
   b8Ramp: number[];
+  /** B9 (and B3's coordinator rows): main jobs per driver; 0 = not run. */
+  mainJobRuns: number;
   /** Floor: pgbench duration in seconds; 0 = a fixed 100 transactions per client (smoke). */
   pgbenchSeconds: number;
 }
@@ -56,7 +65,7 @@ export interface Sizes {
 export const SIZES: Record<Mode, Sizes> = {
   smoke: {
     b1Tasks: 200,
-    b1Concurrency: 8,
+    b1Concurrency: [8],
     b2IdleSamples: 10,
     b2LoadedMs: 500,
     b2ProbeTasks: 100,
@@ -72,11 +81,12 @@ export const SIZES: Record<Mode, Sizes> = {
     b6HeartbeatMs: 500,
     b7Ms: 150,
     b8Ramp: [100, 500],
+    mainJobRuns: 0,
     pgbenchSeconds: 0,
   },
   quick: {
     b1Tasks: 4_000,
-    b1Concurrency: 24,
+    b1Concurrency: [8, 24],
     b2IdleSamples: 100,
     b2LoadedMs: 3_000,
     b2ProbeTasks: 2_000,
@@ -92,13 +102,14 @@ export const SIZES: Record<Mode, Sizes> = {
     b6HeartbeatMs: 2_000,
     b7Ms: 1_000,
     b8Ramp: [1_000, 5_000],
+    mainJobRuns: 1,
     pgbenchSeconds: 3,
   },
   full: {
     b1Tasks: 20_000,
-    b1Concurrency: 24,
+    b1Concurrency: [8, 24],
     b2IdleSamples: 1_000,
-    b2LoadedMs: 15_000,
+    b2LoadedMs: 5_000,
     b2ProbeTasks: 10_000,
     b3FanOuts: [1, 8, 32],
     b3WorkMs: [0, 100],
@@ -111,15 +122,16 @@ export const SIZES: Record<Mode, Sizes> = {
     b6Tasks: 1_000,
     b6LeaseMs: 30_000,
     b6HeartbeatMs: 5_000,
-    b7Ms: 5_000,
+    b7Ms: 3_000,
     b8Ramp: [1_000, 10_000, 50_000],
-    pgbenchSeconds: 15,
+    mainJobRuns: 1,
+    pgbenchSeconds: 5,
   },
 };
 
 export function parseRunnerArgs(argv: readonly string[]): RunnerArgs {
   let mode: Mode = 'quick';
-  let only: BenchId[] = [...BENCH_IDS];
+  let only: BenchId[] | undefined;
   let runs: number | undefined;
   let systems: string[] | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -161,7 +173,12 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerArgs {
         throw new Error(`unknown argument "${arg}"\n${USAGE}`);
     }
   }
-  return { mode, only, runs: runs ?? DEFAULT_RUNS[mode], systems };
+  return {
+    mode,
+    only: only ?? (mode === 'full' ? [...FULL_DEFAULT] : [...BENCH_IDS]),
+    runs: runs ?? DEFAULT_RUNS[mode],
+    systems,
+  };
 }
 
 function parseOnly(text: string): BenchId[] {
@@ -175,7 +192,7 @@ function parseOnly(text: string): BenchId[] {
 export const USAGE = `usage: npm run bench -- [--smoke | --full] [--only b1,b2] [--runs N] [--systems a,b]
   (default)  quick mode, a few minutes
   --smoke    tiny sizes, ~20 s, checks the harness still runs (CI)
-  --full     warm-up + 5 runs at full sizes (tens of minutes; run on a quiet machine)
-  --only     a subset of b1..b8
-  --runs     measured runs per configuration (default smoke 1, quick 2, full 5)
+  --full     issue 13's goals: b1,b2,b3,b6,b7,b9 at full sizes, warm-up + median of 3 (~20 min)
+  --only     a subset of b1..b9
+  --runs     measured runs per configuration (default smoke 1, quick 2, full 3)
   --systems  only these subjects, e.g. ideamine-pg,graphile-worker (floors always run)`;

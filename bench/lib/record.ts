@@ -23,6 +23,8 @@ export interface BenchRecord {
   check?: ExactlyOnce;
   cpu?: CpuFigures;
   params?: Record<string, unknown>;
+  /** 1-minute load average when the measurement began and when the row was written. */
+  load?: { before: number; after: number };
 }
 
 export interface ExactlyOnce {
@@ -59,6 +61,7 @@ export function metricInfo(name: string): MetricInfo {
   if (name.endsWith('_ms')) return { unit: 'ms', better: 'lower' };
   if (name.endsWith('_us')) return { unit: 'µs', better: 'lower' };
   if (name.endsWith('_bytes')) return { unit: 'B', better: 'lower' };
+  if (name.endsWith('_mb')) return { unit: 'MB', better: 'lower' };
   if (name.endsWith('_pct')) return { unit: '%', better: 'lower' };
   if (name.endsWith('_x')) return { unit: '×', better: 'lower' };
   return { unit: '', better: 'lower' };

@@ -1,7 +1,12 @@
 /** Small statistics helpers; inputs are never mutated. */
 
+/** The true median: the middle value, or the mean of the two middle values of an even count. */
 export function median(values: readonly number[]): number | null {
-  return percentile(values, 50);
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const upper = sorted[mid] as number;
+  return sorted.length % 2 === 1 ? upper : ((sorted[mid - 1] as number) + upper) / 2;
 }
 
 /** Nearest-rank percentile (p in 0..100). */

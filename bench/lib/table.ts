@@ -16,6 +16,7 @@ export const TITLES: Record<string, string> = {
   b6: 'B6 recovery after kill -9 of a worker',
   b7: 'B7 ledger and event append rate',
   b8: 'B8 memory per in-flight task',
+  b9: 'B9 a fresh main job: peak RSS and start-up before the first phase',
 };
 
 function row(cells: readonly string[]): string {
@@ -36,8 +37,19 @@ function pct(v: number | null): string {
 
 function benchTable(cells: readonly Cell[]): string[] {
   const lines = [
-    row(['system', 'config', 'metric', 'median (range)', 'runs', 'dup/loss', 'client CPU', 'PG CPU', 'note']),
-    row(['---', '---', '---', '---:', '---:', '---:', '---:', '---:', '---']),
+    row([
+      'system',
+      'config',
+      'metric',
+      'median (range)',
+      'runs',
+      'dup/loss',
+      'client CPU',
+      'PG CPU',
+      'load 1m',
+      'note',
+    ]),
+    row(['---', '---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---']),
   ];
   for (const c of cells) {
     const info = metricInfo(c.metric);
@@ -53,6 +65,7 @@ function benchTable(cells: readonly Cell[]): string[] {
         checks,
         c.status === 'ok' ? pct(c.clientPct) : '',
         c.status === 'ok' ? pct(c.pgPct) : '',
+        c.load ? `${c.load.before.toFixed(1)}→${c.load.after.toFixed(1)}` : '',
         (c.note ?? '').replace(/\|/g, '/').slice(0, 160),
       ]),
     );

@@ -55,6 +55,16 @@ export class GraphileSubject implements QueueSubject {
     this.#pool.on('error', () => {});
   }
 
+  async attach(): Promise<void> {
+    this.#pool = new pg.Pool({
+      connectionString: this.#env.pgUrl,
+      max: 2,
+      application_name: 'bench-graphile-admin',
+    });
+    this.#pool.on('error', () => {});
+    await this.remaining();
+  }
+
   async enqueueMany(payloads: readonly JobPayload[]): Promise<void> {
     for (const part of chunks(payloads, 5_000)) {
       await this.#u.addJobs(part.map((payload) => ({ identifier: 'noop', payload })));

@@ -63,6 +63,10 @@ class ClaimStats {
   }
 }
 
+function benchSchema(label: string, suffix: string): string {
+  return `bench_im_${label}_${suffix}`;
+}
+
 export type IdeaMineDriver = 'postgres' | 'pglite';
 
 export interface BenchDatabase {
@@ -80,7 +84,7 @@ export async function openBenchDatabase(
   poolSize = 10,
 ): Promise<BenchDatabase> {
   if (driver === 'postgres') {
-    const schema = `bench_im_${label}_${env.suffix}`;
+    const schema = benchSchema(label, env.suffix);
     const db = await openDatabase({
       driver: 'postgres',
       url: env.pgUrl,
@@ -180,6 +184,21 @@ export class IdeaMineSubject implements QueueSubject {
       });
       this.#producer = new SqlTaskQueue(this.#producerDb, { defaultLeaseMs: 30_000 });
     }
+  }
+
+  async attach(): Promise<void> {
+    if (this.#driver !== 'postgres') throw new Error('PGlite is single-process: no worker of its own');
+    const schema = benchSchema('q', this.#env.suffix);
+    this.#db = await openDatabase({
+      driver: 'postgres',
+      url: this.#env.pgUrl,
+      schema,
+      poolSize: 10,
+      applicationName: 'bench-q-worker',
+    });
+    this.#cleanup = async () => this.#db?.close();
+    this.#queue = new SqlTaskQueue(this.#db, { defaultLeaseMs: 30_000 });
+    await this.remaining();
   }
 
   get #enqueuer(): SqlTaskQueue {

@@ -53,6 +53,11 @@ export class PgBossSubject implements QueueSubject {
   }
 
   async setup(): Promise<void> {
+    await this.attach();
+    await this.#b.createQueue(QUEUE, { notify: true });
+  }
+
+  async attach(): Promise<void> {
     const boss = new PgBoss({
       connectionString: this.#env.pgUrl,
       schema: this.#schema,
@@ -67,7 +72,6 @@ export class PgBossSubject implements QueueSubject {
     boss.on('error', () => {});
     boss.on('warning', () => {});
     await boss.start();
-    await boss.createQueue(QUEUE, { notify: true });
     this.#boss = boss;
     this.#pool = new pg.Pool({
       connectionString: this.#env.pgUrl,

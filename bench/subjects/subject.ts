@@ -31,6 +31,12 @@ export interface QueueSubject {
   workerStats?(): Record<string, number | null>;
   resetWorkerStats?(): void;
   setup(): Promise<void>;
+  /**
+   * In another process: connect to the store `setup()` created (same `SubjectEnv.suffix`) without
+   * creating or filling anything, so that a worker runs in its own process (B1). Absent: the
+   * subject cannot run its worker in a separate process (PGlite is single-process).
+   */
+  attach?(): Promise<void>;
   /** Bulk enqueue, using the system's batch API when it has one. */
   enqueueMany(payloads: readonly JobPayload[]): Promise<void>;
   enqueueOne(payload: JobPayload): Promise<void>;

@@ -14,6 +14,7 @@ import { registerInternalRoutes } from './routes/internal.ts';
 import { registerRunRoutes } from './routes/runs.ts';
 import { registerTaskRoutes } from './routes/tasks.ts';
 import { registerTokenRoutes } from './routes/tokens.ts';
+import { registerWaiverRoutes } from './routes/waivers.ts';
 import type { RunDriver } from './run-driver.ts';
 
 export interface ApiLimits {
@@ -76,6 +77,7 @@ export function createApiApp(deps: ApiDeps): Hono<ApiEnv> {
   registerTaskRoutes(routes, rt);
   registerInternalRoutes(routes, rt, deps.driver);
   registerTokenRoutes(routes, rt);
+  registerWaiverRoutes(routes, rt);
   registerDashboardRoutes(routes, rt.db);
   registerDashboardAssets(routes);
   let document: unknown;

@@ -90,6 +90,39 @@ export const RetryResultSchema = z
   .object({ run: RunSchema, phases: z.array(z.string()) })
   .meta({ id: 'RetryResult' });
 
+/** A waiver request: one rubric of one phase, why, and for how long (a duration such as `7d`). */
+export const CreateWaiverSchema = z
+  .strictObject({
+    phase: z.string().min(1).max(100),
+    rubric: z.string().min(1).max(200),
+    reason: z.string().trim().min(1).max(2_000),
+    expires: z
+      .string()
+      .regex(/^\d+(?:\.\d+)?(?:ms|s|m|h|d)$/, 'a duration such as 12h or 7d')
+      .optional(),
+    owner: z.string().trim().min(1).max(200).optional(),
+    control: z.string().trim().min(1).max(2_000).optional(),
+  })
+  .meta({ id: 'CreateWaiver' });
+
+export const WaiverSchema = z
+  .object({
+    id: uuid,
+    runId: uuid,
+    phase: z.string(),
+    violationType: z.string().describe('the rubric it covers'),
+    owner: z.string(),
+    reason: z.string().nullable(),
+    compensatingControl: z.string(),
+    status: z.enum(['active', 'revoked']),
+    expiresAt: isoDate,
+    createdAt: isoDate,
+  })
+  .meta({ id: 'Waiver' });
+export type WaiverView = z.infer<typeof WaiverSchema>;
+
+export const WaiverListSchema = z.object({ waivers: z.array(WaiverSchema) }).meta({ id: 'WaiverList' });
+
 /** One stored event. Over SSE, `id:` is `seq` and `data:` is this object as JSON. */
 export const EventSchema = z
   .object({

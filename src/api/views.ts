@@ -2,7 +2,8 @@ import type { TaskRecord } from '../queue/task-queue.ts';
 import type { StoredEvent } from '../storage/event-store.ts';
 import type { PhaseRecord, RunRecord } from '../storage/run-store.ts';
 import type { TokenRecord } from '../storage/token-store.ts';
-import type { EventView, PhaseView, RunView, TaskView, TokenView } from './schemas.ts';
+import type { GrantedWaiver } from '../storage/waiver-store.ts';
+import type { EventView, PhaseView, RunView, TaskView, TokenView, WaiverView } from './schemas.ts';
 
 /** Domain records → the API's JSON shapes (schemas.ts). */
 
@@ -88,4 +89,8 @@ export function tokenView(t: TokenRecord): TokenView {
     revokedAt: iso(t.revokedAt),
     lastUsedAt: iso(t.lastUsedAt),
   };
+}
+
+export function waiverView(w: GrantedWaiver): WaiverView {
+  return { ...w, expiresAt: w.expiresAt.toISOString(), createdAt: w.createdAt.toISOString() };
 }

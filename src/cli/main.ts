@@ -10,6 +10,7 @@ import { registerRunCommands } from './commands/run.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerTasksCommand } from './commands/tasks.ts';
 import { registerTokenCommands } from './commands/token.ts';
+import { registerWaiveCommand } from './commands/waive.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
 import { type CliHooks, createCliContext } from './context.ts';
 
@@ -49,6 +50,7 @@ export function buildProgram(hooks: CliHooks = {}): Command {
   registerTasksCommand(program, cli);
   registerServeCommand(program, cli);
   registerTokenCommands(program, cli);
+  registerWaiveCommand(program, cli);
   return program;
 }
 

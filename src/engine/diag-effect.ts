@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { ErrorClass, ErrorCode, IdeaMineError } from '../core/errors.ts';
 import type { Database } from '../storage/database.ts';
+import {
+  type EffectOutcome,
+  type EffectRecord,
+  ensureDiagEffectsTable,
+  insertDiagEffect,
+} from '../storage/diag-effect-store.ts';
 import { createPostgresDatabase } from '../storage/postgres-driver.ts';
 import { diagSleep, parseDiagInput, workInSlices } from './diag-work.ts';
 import type { TaskContext, TaskHandler } from './worker-pool.ts';
@@ -49,18 +55,8 @@ export interface DiagEffectResult {
   checkpoints: number;
 }
 
-export interface EffectRecord {
-  taskId: string;
-  attempt: number;
-  idempotencyKey: string;
-  idempotent: boolean;
-}
-
-export interface EffectOutcome {
-  effect: 'applied' | 'skipped';
-  /** Effect rows of this key written before this one (by earlier executions). */
-  earlier: number;
-}
+export type { EffectOutcome, EffectRecord } from '../storage/diag-effect-store.ts';
+export { ensureDiagEffectsTable } from '../storage/diag-effect-store.ts';
 
 /** Where side effects land: an external system as far as the task is concerned. */
 export interface EffectSink {
@@ -71,21 +67,9 @@ export function effectKey(taskId: string): string {
   return `effect:${taskId}`;
 }
 
-const EFFECTS_DDL = `
-create table if not exists diag_effects (
-  task_id          uuid not null,
-  attempt          integer not null,
-  idempotency_key  text not null,
-  idempotent       boolean not null default false,
-  pid              integer,
-  at               timestamptz not null default now()
-);
-create unique index if not exists diag_effects_once on diag_effects (idempotency_key) where idempotent`;
-
 /**
- * Effects as rows in `diag_effects` of the given database. The table is created on first use (it is
- * a diagnostic, not part of the schema, so there is no migration); concurrent creators serialise on an
- * advisory lock because `create table if not exists` alone races on the catalog.
+ * Effects as rows in `diag_effects` of the given database (see `storage/diag-effect-store.ts`); the
+ * table is created on first use.
  */
 export function createSqlEffectSink(db: Database): EffectSink {
   let ready: Promise<void> | undefined;
@@ -99,28 +83,9 @@ export function createSqlEffectSink(db: Database): EffectSink {
   return {
     async record(effect) {
       await ensureTable();
-      const rows = await db.query<{ applied: boolean; earlier: number }>(
-        `with earlier as (select count(*)::int as n from diag_effects where idempotency_key = $3),
-              applied as (
-                insert into diag_effects (task_id, attempt, idempotency_key, idempotent, pid)
-                values ($1, $2, $3, $4, $5)
-                on conflict (idempotency_key) where idempotent do nothing
-                returning 1)
-         select exists (select 1 from applied) as applied, (select n from earlier) as earlier`,
-        [effect.taskId, effect.attempt, effect.idempotencyKey, effect.idempotent, process.pid],
-      );
-      const row = rows[0];
-      return { effect: row?.applied ? 'applied' : 'skipped', earlier: row?.earlier ?? 0 };
+      return insertDiagEffect(db, effect);
     },
   };
-}
-
-/** Creates `diag_effects` if missing (tests call it before watching the table). */
-export async function ensureDiagEffectsTable(db: Database): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx.query("select pg_advisory_xact_lock(hashtext(current_schema() || '.diag_effects'))");
-    for (const statement of EFFECTS_DDL.split(';')) await tx.query(statement);
-  });
 }
 
 /**

@@ -1,5 +1,11 @@
 import { ErrorClass, ErrorCode, IdeaMineError } from '../core/errors.ts';
 import type { Database } from '../storage/database.ts';
+import {
+  acquireRunLease,
+  releaseRunLease,
+  renewRunLease,
+  takeOverRunLease,
+} from '../storage/run-lease-store.ts';
 import type { StepFence } from './steps.ts';
 
 /**
@@ -24,15 +30,8 @@ export class RunLease {
 
   /** Takes the lease if it is free, lapsed, or already ours; returns the fence, or undefined if held elsewhere. */
   async acquire(runId: string): Promise<StepFence | undefined> {
-    const rows = await this.#db.query<{ lease_epoch: number }>(
-      `update runs set lease_owner = $2, lease_until = clock_timestamp() + $3 * interval '1 millisecond',
-              lease_epoch = case when lease_owner = $2 and lease_until >= clock_timestamp() then lease_epoch else lease_epoch + 1 end
-        where id = $1 and (lease_owner is null or lease_owner = $2 or lease_until < clock_timestamp())
-       returning lease_epoch`,
-      [runId, this.#owner, this.#ttlMs],
-    );
-    const row = rows[0];
-    return row ? { runId, owner: this.#owner, epoch: row.lease_epoch } : undefined;
+    const epoch = await acquireRunLease(this.#db, runId, this.#owner, this.#ttlMs);
+    return epoch === undefined ? undefined : { runId, owner: this.#owner, epoch };
   }
 
   /**
@@ -40,23 +39,13 @@ export class RunLease {
    * for the lease to lapse. The epoch still increases, so the dead holder's fence is void.
    */
   async takeOverFrom(runId: string, deadOwner: string): Promise<StepFence | undefined> {
-    const rows = await this.#db.query<{ lease_epoch: number }>(
-      `update runs set lease_owner = $2, lease_until = clock_timestamp() + $3 * interval '1 millisecond', lease_epoch = lease_epoch + 1
-        where id = $1 and lease_owner = $4 returning lease_epoch`,
-      [runId, this.#owner, this.#ttlMs, deadOwner],
-    );
-    const row = rows[0];
-    return row ? { runId, owner: this.#owner, epoch: row.lease_epoch } : undefined;
+    const epoch = await takeOverRunLease(this.#db, runId, this.#owner, this.#ttlMs, deadOwner);
+    return epoch === undefined ? undefined : { runId, owner: this.#owner, epoch };
   }
 
   /** Extends the lease; throws LEASE_LOST if another process has taken it. */
   async renew(fence: StepFence): Promise<void> {
-    const rows = await this.#db.query(
-      `update runs set lease_until = clock_timestamp() + $4 * interval '1 millisecond'
-        where id = $1 and lease_owner = $2 and lease_epoch = $3 returning id`,
-      [fence.runId, fence.owner, fence.epoch, this.#ttlMs],
-    );
-    if (rows.length === 0) {
+    if (!(await renewRunLease(this.#db, fence, this.#ttlMs))) {
       throw new IdeaMineError(
         ErrorCode.leaseLost,
         `lost the lease on run ${fence.runId} to another process`,
@@ -68,10 +57,7 @@ export class RunLease {
   }
 
   async release(fence: StepFence): Promise<void> {
-    await this.#db.query(
-      `update runs set lease_owner = null, lease_until = null where id = $1 and lease_owner = $2 and lease_epoch = $3`,
-      [fence.runId, fence.owner, fence.epoch],
-    );
+    await releaseRunLease(this.#db, fence);
   }
 
   /** Keeps the lease renewed until stopped; calls onLost if it cannot. */

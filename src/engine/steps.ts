@@ -1,5 +1,7 @@
 import { ErrorClass, ErrorCode, IdeaMineError } from '../core/errors.ts';
 import type { Database, Queryable } from '../storage/database.ts';
+import type { RunLeaseFence } from '../storage/run-lease-store.ts';
+import { findStepResult, recordStepResult } from '../storage/step-store.ts';
 
 /**
  * Durable steps (invariant 9). `step(key, fn)` stores fn's result under (scope, position); when the
@@ -10,11 +12,7 @@ import type { Database, Queryable } from '../storage/database.ts';
  * A `fence` ties writes to the run lease: a process that lost the lease cannot record steps.
  */
 
-export interface StepFence {
-  runId: string;
-  owner: string;
-  epoch: number;
-}
+export type StepFence = RunLeaseFence;
 
 export class StepRunner {
   readonly scope: string;
@@ -49,11 +47,7 @@ export class StepRunner {
     commit?: (tx: Queryable, value: T) => Promise<R>,
   ): Promise<R> {
     const position = this.#position++;
-    const recorded = await this.#db.query<{ key: string; output: { value: R } | null }>(
-      'select key, output from step_results where scope = $1 and position = $2',
-      [this.scope, position],
-    );
-    const hit = recorded[0];
+    const hit = await findStepResult(this.#db, this.scope, position);
     if (hit) {
       if (hit.key !== key) {
         throw new IdeaMineError(
@@ -65,7 +59,7 @@ export class StepRunner {
           },
         );
       }
-      return (hit.output?.value ?? undefined) as R;
+      return hit.value as R;
     }
     const value = await fn();
     return this.#db.transaction(async (tx) => {
@@ -76,21 +70,8 @@ export class StepRunner {
   }
 
   async #record(q: Queryable, position: number, key: string, value: unknown): Promise<void> {
-    const output = JSON.stringify({ value: value === undefined ? null : value });
-    const rows = this.#fence
-      ? await q.query(
-          `insert into step_results (scope, position, key, output)
-           select $1, $2, $3, $4 where exists (
-             select 1 from runs where id = $5 and lease_owner = $6 and lease_epoch = $7)
-           on conflict (scope, position) do nothing returning position`,
-          [this.scope, position, key, output, this.#fence.runId, this.#fence.owner, this.#fence.epoch],
-        )
-      : await q.query(
-          `insert into step_results (scope, position, key, output) values ($1, $2, $3, $4)
-           on conflict (scope, position) do nothing returning position`,
-          [this.scope, position, key, output],
-        );
-    if (rows.length === 0) {
+    const recorded = await recordStepResult(q, { scope: this.scope, position, key, value }, this.#fence);
+    if (!recorded) {
       throw new IdeaMineError(
         ErrorCode.leaseLost,
         `step "${key}" of ${this.scope} was not recorded: this process no longer holds the run lease, or another process recorded it first`,

@@ -5,6 +5,7 @@ import { type Logger, silentLogger } from '../observability/logger.ts';
 import type { StallCandidate, TaskQueue } from '../queue/task-queue.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { appendEvents, EVENTS_CHANNEL } from '../storage/event-store.ts';
+import { phaseNameOfRow } from '../storage/run-store.ts';
 import {
   classifyStall,
   nextRung,
@@ -142,10 +143,7 @@ export class Supervisor {
   }
 
   async #record(tx: Queryable, c: StallCandidate, reason: StallReason, d: UnstickDecision): Promise<void> {
-    const phaseRows = c.phaseRowId
-      ? await tx.query<{ phase_id: string }>('select phase_id from phases where id = $1', [c.phaseRowId])
-      : [];
-    const phase = phaseRows[0]?.phase_id ?? null;
+    const phase = c.phaseRowId ? await phaseNameOfRow(tx, c.phaseRowId) : null;
     const now = c.now;
     const heartbeatMs = heartbeatIntervalMs(c);
     const missed =

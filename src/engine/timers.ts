@@ -3,6 +3,16 @@ import { coerceError } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { appendEvents, EVENTS_CHANNEL } from '../storage/event-store.ts';
+import {
+  cancelPendingTimer,
+  findTimer,
+  insertTimer,
+  lockDueTimer,
+  markTimerFired,
+  type ScheduleTimer,
+  type TimerKind,
+  type TimerRecord,
+} from '../storage/timer-store.ts';
 
 /**
  * Durable timers (invariant 7). A timer is a row; firing claims it with SKIP LOCKED and runs its
@@ -14,59 +24,9 @@ import { appendEvents, EVENTS_CHANNEL } from '../storage/event-store.ts';
  * the only connection).
  */
 
-export type TimerKind = 'retry' | 'timeout' | 'timebox' | 'custom';
-
-export interface TimerRecord {
-  id: string;
-  key: string;
-  kind: TimerKind;
-  runId: string | null;
-  taskId: string | null;
-  fireAt: Date;
-  payload: Record<string, unknown>;
-  state: 'pending' | 'firing' | 'fired' | 'cancelled';
-  firedAt: Date | null;
-}
-
-export interface ScheduleTimer {
-  key: string;
-  kind: TimerKind;
-  fireAt: Date;
-  runId?: string;
-  taskId?: string;
-  payload?: Record<string, unknown>;
-}
+export type { ScheduleTimer, TimerKind, TimerRecord } from '../storage/timer-store.ts';
 
 export type TimerHandler = (timer: TimerRecord, tx: Queryable) => Promise<void>;
-
-interface TimerRow extends Record<string, unknown> {
-  id: string;
-  key: string;
-  kind: TimerKind;
-  run_id: string | null;
-  task_id: string | null;
-  fire_at: Date;
-  payload: Record<string, unknown>;
-  state: TimerRecord['state'];
-  fired_at: Date | null;
-}
-
-const COLUMNS = 'id, key, kind, run_id, task_id, fire_at, payload, state, fired_at';
-const NOW = 'coalesce($1::timestamptz, clock_timestamp())';
-
-function toTimer(row: TimerRow): TimerRecord {
-  return {
-    id: row.id,
-    key: row.key,
-    kind: row.kind,
-    runId: row.run_id,
-    taskId: row.task_id,
-    fireAt: row.fire_at,
-    payload: row.payload,
-    state: row.state,
-    firedAt: row.fired_at,
-  };
-}
 
 export interface TimerServiceOptions {
   db: Database;
@@ -107,34 +67,16 @@ export class TimerService {
   }
 
   /** Schedules a timer; scheduling the same key again leaves the first one (idempotent). */
-  async schedule(timer: ScheduleTimer, tx: Queryable = this.#db): Promise<TimerRecord> {
-    const rows = await tx.query<TimerRow>(
-      `insert into timers (key, kind, run_id, task_id, fire_at, payload) values ($1, $2, $3, $4, $5, $6)
-       on conflict (key) do update set key = excluded.key
-       returning ${COLUMNS}`,
-      [
-        timer.key,
-        timer.kind,
-        timer.runId ?? null,
-        timer.taskId ?? null,
-        timer.fireAt.toISOString(),
-        JSON.stringify(timer.payload ?? {}),
-      ],
-    );
-    return toTimer(rows[0] as TimerRow);
+  schedule(timer: ScheduleTimer, tx: Queryable = this.#db): Promise<TimerRecord> {
+    return insertTimer(tx, timer);
   }
 
-  async cancel(key: string, tx: Queryable = this.#db): Promise<boolean> {
-    const rows = await tx.query(
-      `update timers set state = 'cancelled' where key = $1 and state = 'pending' returning id`,
-      [key],
-    );
-    return rows.length > 0;
+  cancel(key: string, tx: Queryable = this.#db): Promise<boolean> {
+    return cancelPendingTimer(tx, key);
   }
 
-  async get(key: string): Promise<TimerRecord | undefined> {
-    const rows = await this.#db.query<TimerRow>(`select ${COLUMNS} from timers where key = $1`, [key]);
-    return rows[0] ? toTimer(rows[0]) : undefined;
+  get(key: string): Promise<TimerRecord | undefined> {
+    return findTimer(this.#db, key);
   }
 
   /** Fires every due timer, one transaction each; returns how many fired. */
@@ -142,20 +84,10 @@ export class TimerService {
     let fired = 0;
     while (fired < limit) {
       const one = await this.#db.transaction(async (tx) => {
-        const rows = await tx.query<TimerRow>(
-          `select ${COLUMNS} from timers where state = 'pending' and fire_at <= ${NOW} and kind = any($2::text[])
-            order by fire_at, id limit 1 for update skip locked`,
-          [this.#now(), this.#kinds],
-        );
-        const row = rows[0];
-        if (!row) return false;
-        const timer = toTimer(row);
+        const timer = await lockDueTimer(tx, this.#now(), this.#kinds);
+        if (!timer) return false;
         await this.#handlers[timer.kind]?.(timer, tx);
-        const fired = await tx.query<{ fired_at: Date }>(
-          `update timers set state = 'fired', fired_at = ${NOW}, attempt = attempt + 1 where id = $2 returning fired_at`,
-          [this.#now(), timer.id],
-        );
-        const firedAt = fired[0]?.fired_at ?? new Date();
+        const firedAt = (await markTimerFired(tx, timer.id, this.#now())) ?? new Date();
         await appendEvents(tx, this.#db.channel(EVENTS_CHANNEL), [
           {
             type: 'timer.fired',

@@ -6,6 +6,7 @@ import { contextFromCarrier, SpanKind, TraceAttr, withSpan } from '../core/trace
 import { type Logger, silentLogger } from '../observability/logger.ts';
 import { type BackoffPolicy, DEFAULT_BACKOFF } from '../queue/backoff.ts';
 import type { Checkpoint, ClaimedTask, Fence, TaskProgress, TaskQueue } from '../queue/task-queue.ts';
+import { CompletionBatcher } from './completion-batcher.ts';
 import { decideRetry } from './retry-policy.ts';
 
 export interface TaskContext {
@@ -56,7 +57,28 @@ export interface WorkerPoolOptions {
   clock?: Clock;
   logger?: Logger;
   observer?: WorkerPoolObserver;
+  /**
+   * Batched mode (on by default; `false` turns it off): completions are written `completeMax` at a
+   * time in one statement (`completeWaitMs` window), and a slot freed while a claim is on its way
+   * claims for itself, up to `claimsInFlight` claims at once, so workers do not idle for a round trip.
+   */
+  batch?: WorkerPoolBatchOptions | false;
 }
+
+export interface WorkerPoolBatchOptions {
+  /** Most completions in one statement. Default 64. */
+  completeMax?: number;
+  /** How long a completion waits for others before it is written (when no write is in flight). Default 2 ms. */
+  completeWaitMs?: number;
+  /** Claim statements this pool may have in flight at once. Default 2. */
+  claimsInFlight?: number;
+}
+
+export const DEFAULT_BATCH: Required<WorkerPoolBatchOptions> = {
+  completeMax: 64,
+  completeWaitMs: 2,
+  claimsInFlight: 2,
+};
 
 export type WorkerPoolState = 'idle' | 'running' | 'draining' | 'stopped';
 
@@ -97,9 +119,12 @@ export class WorkerPool {
     reclaimed: 0,
   };
   #state: WorkerPoolState = 'idle';
-  readonly #o: Required<Omit<WorkerPoolOptions, 'queues' | 'workerId' | 'observer'>> & {
+  readonly #o: Required<Omit<WorkerPoolOptions, 'queues' | 'workerId' | 'observer' | 'batch'>> & {
     queues: readonly string[] | undefined;
+    claimsInFlight: number;
   };
+  /** Batched completions; undefined when batching is off (one statement per completion). */
+  readonly #completions: CompletionBatcher | undefined;
   readonly #observer: WorkerPoolObserver;
   readonly #inFlight = new Map<string, InFlight>();
   #wake: (() => void) | undefined;
@@ -107,6 +132,14 @@ export class WorkerPool {
   #loop: Promise<void> | undefined;
   #timers: NodeJS.Timeout[] = [];
   #unlisten: (() => Promise<void>) | undefined;
+  /** Slots promised to claims still on their way, so that concurrent claims never over-fill the pool. */
+  #reserved = 0;
+  #claimsInFlight = 0;
+  /** The last claim got fewer tasks than it asked for: no side claims until new work is announced. */
+  #dry = false;
+  readonly #sideClaims = new Set<Promise<unknown>>();
+  /** Runs whose handler finished and whose completion waits in a batch (they no longer hold a slot). */
+  readonly #completing = new Set<Promise<void>>();
 
   constructor(options: WorkerPoolOptions) {
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${newId().slice(0, 8)}`;
@@ -123,8 +156,18 @@ export class WorkerPool {
       backoff: options.backoff ?? DEFAULT_BACKOFF,
       clock: options.clock ?? systemClock,
       logger: options.logger ?? silentLogger,
+      claimsInFlight: 1,
     };
     this.#observer = options.observer ?? {};
+    if (options.batch !== false) {
+      const batch = { ...DEFAULT_BATCH, ...options.batch };
+      this.#o.claimsInFlight = Math.max(1, batch.claimsInFlight);
+      this.#completions = new CompletionBatcher(options.queue, {
+        maxBatch: batch.completeMax,
+        waitMs: batch.completeWaitMs,
+        retry: (write) => this.#withStorageRetry(write),
+      });
+    }
   }
 
   get state(): WorkerPoolState {
@@ -138,7 +181,10 @@ export class WorkerPool {
   async start(): Promise<void> {
     if (this.#state !== 'idle') throw new IdeaMineError(ErrorCode.conflict, `worker pool is ${this.#state}`);
     this.#state = 'running';
-    this.#unlisten = await this.#o.queue.onWake(() => this.#signalWake());
+    this.#unlisten = await this.#o.queue.onWake(() => {
+      this.#dry = false;
+      this.#signalWake();
+    });
     this.#timers.push(setInterval(() => void this.#heartbeat(), this.#o.heartbeatMs));
     this.#timers.push(setInterval(() => void this.#reclaim(), this.#o.reclaimEveryMs));
     void this.#reclaim();
@@ -159,9 +205,13 @@ export class WorkerPool {
     this.#state = 'draining';
     this.#signalWake();
     await this.#loop;
+    await Promise.all(this.#sideClaims);
     const drained = Promise.all([...this.#inFlight.values()].map((f) => f.done));
     if (graceMs > 0) await Promise.race([drained, new Promise((r) => setTimeout(r, graceMs).unref())]);
     await this.#releaseAll();
+    // Finished tasks whose completions are still batched are written before the pool says it stopped.
+    await this.#completions?.drain();
+    await Promise.all(this.#completing);
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
     await this.#unlisten?.().catch(() => {});
@@ -187,22 +237,60 @@ export class WorkerPool {
     this.#wake?.();
   }
 
+  #freeSlots(): number {
+    return this.#o.concurrency - this.#inFlight.size - this.#reserved;
+  }
+
+  /** Claims up to `limit` tasks (their slots reserved meanwhile) and starts them. */
+  async #claimInto(limit: number): Promise<number> {
+    this.#reserved += limit;
+    this.#claimsInFlight++;
+    try {
+      const tasks = await this.#o.queue.claim({
+        workerId: this.workerId,
+        limit,
+        types: [...this.#o.handlers.keys()],
+        ...(this.#o.queues ? { queues: this.#o.queues } : {}),
+      });
+      this.#dry = tasks.length < limit;
+      for (const task of tasks) this.#execute(task);
+      return tasks.length;
+    } finally {
+      this.#reserved -= limit;
+      this.#claimsInFlight--;
+    }
+  }
+
+  /**
+   * A slot freed while a claim is on its way claims for itself (up to `claimsInFlight` claims at
+   * once) instead of idling until that claim returns and the loop comes round again.
+   */
+  #claimBesideLoop(): void {
+    if (this.#state !== 'running' || this.#dry) return;
+    if (this.#claimsInFlight === 0 || this.#claimsInFlight >= this.#o.claimsInFlight) return;
+    const free = this.#freeSlots();
+    if (free <= 0) return;
+    const claim = this.#claimInto(free)
+      .catch((error) => {
+        this.#o.logger.warn({ err: coerceError(error).message }, 'claim failed');
+      })
+      .finally(() => {
+        this.#sideClaims.delete(claim);
+        // Its reserved slots are free again: let the loop re-decide how long to wait.
+        this.#signalWake();
+      });
+    this.#sideClaims.add(claim);
+  }
+
   async #run(): Promise<void> {
     let idleDelay = this.#o.pollMinMs;
     while (this.#state === 'running') {
-      const free = this.#o.concurrency - this.#inFlight.size;
+      const free = this.#freeSlots();
       let claimed = 0;
       if (free > 0) {
         try {
           this.#wakePending = false;
-          const tasks = await this.#o.queue.claim({
-            workerId: this.workerId,
-            limit: free,
-            types: [...this.#o.handlers.keys()],
-            ...(this.#o.queues ? { queues: this.#o.queues } : {}),
-          });
-          claimed = tasks.length;
-          for (const task of tasks) this.#execute(task);
+          claimed = await this.#claimInto(free);
           idleDelay = claimed > 0 ? this.#o.pollMinMs : Math.min(this.#o.pollMaxMs, idleDelay * 2);
         } catch (error) {
           // Storage trouble (e.g. Postgres restarting): back off instead of hot-looping.
@@ -211,7 +299,7 @@ export class WorkerPool {
         }
       }
       if (claimed > 0 && claimed === free) continue; // likely more work: claim again right away
-      await this.#waitForWake(this.#inFlight.size >= this.#o.concurrency ? 60_000 : idleDelay);
+      await this.#waitForWake(this.#freeSlots() <= 0 ? 60_000 : idleDelay);
     }
   }
 
@@ -257,10 +345,14 @@ export class WorkerPool {
       },
       // The task's own trace (stored at enqueue), not whatever span happened to start this pool.
       { parent: contextFromCarrier(task.traceContext), kind: SpanKind.CONSUMER },
-    ).finally(() => {
-      if (this.#inFlight.get(task.id) === flight) this.#inFlight.delete(task.id);
-      this.#signalWake();
-    });
+    ).finally(() => this.#freeSlot(flight));
+  }
+
+  #freeSlot(flight: InFlight): void {
+    if (this.#inFlight.get(flight.task.id) !== flight) return;
+    this.#inFlight.delete(flight.task.id);
+    this.#signalWake();
+    this.#claimBesideLoop();
   }
 
   async #runHandler(flight: InFlight): Promise<TaskRunOutcome> {
@@ -290,7 +382,15 @@ export class WorkerPool {
       }
       const result = await handler(ctx);
       if (flight.leaseLost) return 'lease_lost';
-      await this.#withStorageRetry(() => this.#o.queue.complete(fence, result));
+      if (this.#completions) {
+        // The handler is done, so its slot is free; its completion commits with the next batch.
+        this.#completing.add(flight.done);
+        flight.done.finally(() => this.#completing.delete(flight.done)).catch(() => {});
+        this.#freeSlot(flight);
+        await this.#completions.complete(fence, result);
+      } else {
+        await this.#withStorageRetry(() => this.#o.queue.complete(fence, result));
+      }
       this.counters.succeeded++;
       return 'succeeded';
     } catch (thrown) {
@@ -331,11 +431,10 @@ export class WorkerPool {
   }
 
   /** A write that fails for a storage reason is retried briefly; a stale fence is final. */
-  async #withStorageRetry(write: () => Promise<unknown>): Promise<void> {
+  async #withStorageRetry<T>(write: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await write();
-        return;
+        return await write();
       } catch (error) {
         if (isIdeaMineError(error) || attempt >= 5 || this.#state === 'stopped') throw error;
         await this.#o.clock.sleep(100 * 2 ** attempt);

@@ -3,6 +3,16 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { canonicalJson, sha256 } from '../core/ids.ts';
 import type { Database, Queryable } from '../storage/database.ts';
+import {
+  insertHead,
+  lockKeyChain,
+  readHeadsOfKeys,
+  readHeadsOfRun,
+  readLastHeadStatement,
+  readRecordedKeys,
+  recordPublicKey,
+} from '../storage/ledger-head-store.ts';
+import { readChainHead } from '../storage/ledger-store.ts';
 import { lockRunChain } from './ledger.ts';
 import type { LedgerKey } from './ledger-key.ts';
 
@@ -55,9 +65,6 @@ export function describeHead(s: HeadStatement): string {
   return `signed head ${s.keyId}#${s.n} (${s.at}, seq ${s.seq ?? 'none'}, ${s.entries} entries)`;
 }
 
-// Arbitrary constant next to the ledger's own (7_270_002): serialises one key's chain of heads.
-const HEAD_CHAIN_LOCK = 7_270_003;
-
 /**
  * Signs the current head of a run's chain and stores it, in one transaction: the run's chain lock
  * is held while its head is read (no append can slip in between), then the key's chain lock while
@@ -71,70 +78,42 @@ export async function signRunHead(
 ): Promise<SignedHead> {
   return db.transaction(async (tx) => {
     await lockRunChain(tx, runId);
-    const [head] = await tx.query<{ seq: string | null; hash: string | null; entries: number }>(
-      `select (select seq from ledger where run_id = $1 order by seq desc limit 1) as seq,
-              (select hash from ledger where run_id = $1 order by seq desc limit 1) as hash,
-              (select count(*)::int from ledger where run_id = $1) as entries`,
-      [runId],
-    );
+    const head = await readChainHead(tx, runId);
     const { keyId, publicKey } = key.publicKey;
-    await tx.query('select pg_advisory_xact_lock($1, hashtext($2))', [HEAD_CHAIN_LOCK, keyId]);
-    await tx.query(
-      'insert into ledger_keys (key_id, public_key) values ($1, $2) on conflict (key_id) do nothing',
-      [keyId, publicKey],
-    );
-    const [last] = await tx.query<{ statement: HeadStatement }>(
-      'select statement from ledger_heads where key_id = $1 order by n desc limit 1',
-      [keyId],
-    );
+    await lockKeyChain(tx, keyId);
+    await recordPublicKey(tx, keyId, publicKey);
+    const last = await readLastHeadStatement<HeadStatement>(tx, keyId);
     const statement: HeadStatement = {
       v: 1,
       keyId,
-      n: (last?.statement.n ?? 0) + 1,
-      prev: last ? statementHash(last.statement) : null,
+      n: (last?.n ?? 0) + 1,
+      prev: last ? statementHash(last) : null,
       runId,
-      seq: head?.seq == null ? null : Number(head.seq),
-      hash: head?.hash ?? null,
-      entries: head?.entries ?? 0,
+      seq: head.seq,
+      hash: head.hash,
+      entries: head.entries,
       at,
       signedAt: new Date().toISOString(),
     };
     const signed: SignedHead = { statement, signature: key.sign(statementText(statement)) };
-    await tx.query('insert into ledger_heads (key_id, n, statement, signature) values ($1, $2, $3, $4)', [
-      keyId,
-      statement.n,
-      JSON.stringify(statement),
-      signed.signature,
-    ]);
+    await insertHead(tx, { keyId, n: statement.n, statement, signature: signed.signature });
     return signed;
   });
 }
 
 /** Every stored head signed with one of `keyIds`, in chain order. */
 export async function readKeyChains(db: Queryable, keyIds: readonly string[]): Promise<SignedHead[]> {
-  const rows = await db.query<{ n: string; statement: HeadStatement; signature: string }>(
-    'select n, statement, signature from ledger_heads where key_id = any($1::text[]) order by key_id, n',
-    [keyIds],
-  );
+  const rows = await readHeadsOfKeys<HeadStatement>(db, keyIds);
   // The row's own `n` is what orders and keys the chain: a statement claiming another n is a forgery.
-  return rows.map((r) => ({ statement: { ...r.statement, n: Number(r.n) }, signature: r.signature }));
+  return rows.map((r) => ({ statement: { ...r.statement, n: r.n }, signature: r.signature }));
 }
 
 /** Heads whose statement names `runId`, whatever key signed them. */
 export async function readRunHeads(db: Queryable, runId: string): Promise<SignedHead[]> {
-  const rows = await db.query<{ statement: HeadStatement; signature: string }>(
-    `select statement, signature from ledger_heads where statement ->> 'runId' = $1 order by key_id, n`,
-    [runId],
-  );
-  return rows.map((r) => ({ statement: r.statement, signature: r.signature }));
+  return readHeadsOfRun<HeadStatement>(db, runId);
 }
 
-/** The public keys the database records. Information only: a writer could replace them. */
-export async function readRecordedKeys(db: Queryable): Promise<{ keyId: string; publicKey: string }[]> {
-  return db.query<{ keyId: string; publicKey: string }>(
-    'select key_id as "keyId", public_key as "publicKey" from ledger_keys order by created_at',
-  );
-}
+export { readRecordedKeys };
 
 const JournalLineSchema = SignedHeadSchema.extend({ db: z.string() }).strict();
 

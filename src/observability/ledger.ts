@@ -1,5 +1,11 @@
 import { canonicalJson, sha256 } from '../core/ids.ts';
 import type { Queryable } from '../storage/database.ts';
+import {
+  insertLedgerEntries,
+  type LedgerType,
+  lockRunChain as lockChain,
+  readLedgerRecords,
+} from '../storage/ledger-store.ts';
 
 /**
  * The run ledger: append-only (a trigger rejects UPDATE/DELETE) and hash-chained per run. The chain
@@ -9,7 +15,7 @@ import type { Queryable } from '../storage/database.ts';
  * signature. Writers pass their transaction so an entry commits with the change it records.
  */
 
-export type LedgerType = 'task' | 'gate' | 'decision' | 'artifact' | 'cost' | 'signature';
+export type { LedgerType } from '../storage/ledger-store.ts';
 
 export interface LedgerAppend {
   runId: string | null;
@@ -26,69 +32,52 @@ export interface LedgerEntry extends LedgerAppend {
   hash: string;
 }
 
-interface LedgerRow extends Record<string, unknown> {
-  seq: number;
-  id: string;
-  run_id: string | null;
-  type: LedgerType;
-  data: Record<string, unknown>;
-  provenance: Record<string, unknown>;
-  created_at: Date;
-  prev_hash: string | null;
-  hash: string;
-}
-
-const LEDGER_LOCK = 7_270_002;
-
-function entryHash(prevHash: string | null, e: LedgerAppend): string {
-  return sha256(
-    canonicalJson({ prevHash, runId: e.runId, type: e.type, data: e.data, provenance: e.provenance }),
-  );
-}
-
-function toEntry(row: LedgerRow): LedgerEntry {
+/**
+ * The hashed text of an entry is the canonical JSON of {prevHash, runId, type, data, provenance},
+ * whose keys sort as data, prevHash, provenance, runId, type: the text is `before`, then the
+ * previous hash as JSON, then `after`. Split this way the database can splice in the head it reads
+ * under the chain lock (one statement per append) while the layout is defined only here.
+ */
+function hashedTextAround(e: LedgerAppend): { before: string; after: string } {
   return {
-    seq: Number(row.seq),
-    id: row.id,
-    runId: row.run_id,
-    type: row.type,
-    data: row.data,
-    provenance: row.provenance,
-    createdAt: row.created_at,
-    prevHash: row.prev_hash,
-    hash: row.hash,
+    before: `{"data":${canonicalJson(e.data)},"prevHash":`,
+    after: `,"provenance":${canonicalJson(e.provenance)},"runId":${JSON.stringify(e.runId)},"type":${JSON.stringify(e.type)}}`,
   };
 }
 
-/**
- * Serialises writers of one run's chain until the transaction ends: appends, and the signer that
- * reads the chain head it signs.
- */
-export async function lockRunChain(tx: Queryable, runId: string | null): Promise<void> {
-  await tx.query("select pg_advisory_xact_lock($1, hashtext(coalesce($2::text, '')))", [LEDGER_LOCK, runId]);
+export function entryHash(prevHash: string | null, e: LedgerAppend): string {
+  const { before, after } = hashedTextAround(e);
+  return sha256(`${before}${JSON.stringify(prevHash)}${after}`);
 }
 
-/** Appends one entry; must run inside a transaction (the advisory lock serialises a run's chain). */
+/** Serialises writers of one run's chain until the transaction ends (see ledger-store.ts). */
+export const lockRunChain = lockChain;
+
+/**
+ * Appends entries in order, each chained to its run's head, in ONE statement: the run's chain lock
+ * is taken and the head read inside it, so concurrent appenders still form one chain. Run it in the
+ * transaction of the change the entries record.
+ */
+export async function appendLedgerEntries(
+  tx: Queryable,
+  entries: readonly LedgerAppend[],
+): Promise<LedgerEntry[]> {
+  return insertLedgerEntries(
+    tx,
+    entries.map((e) => ({
+      runId: e.runId,
+      type: e.type,
+      data: e.data,
+      provenance: e.provenance,
+      ...hashedTextAround(e),
+    })),
+  );
+}
+
+/** Appends one entry (one statement). */
 export async function appendLedger(tx: Queryable, entry: LedgerAppend): Promise<LedgerEntry> {
-  await lockRunChain(tx, entry.runId);
-  const last = await tx.query<{ hash: string }>(
-    'select hash from ledger where run_id is not distinct from $1::uuid order by seq desc limit 1',
-    [entry.runId],
-  );
-  const prevHash = last[0]?.hash ?? null;
-  const rows = await tx.query<LedgerRow>(
-    `insert into ledger (run_id, type, data, provenance, prev_hash, hash) values ($1, $2, $3, $4, $5, $6)
-     returning seq, id, run_id, type, data, provenance, created_at, prev_hash, hash`,
-    [
-      entry.runId,
-      entry.type,
-      JSON.stringify(entry.data),
-      JSON.stringify(entry.provenance),
-      prevHash,
-      entryHash(prevHash, entry),
-    ],
-  );
-  return toEntry(rows[0] as LedgerRow);
+  const [stored] = await appendLedgerEntries(tx, [entry]);
+  return stored as LedgerEntry;
 }
 
 export async function readLedger(
@@ -96,12 +85,7 @@ export async function readLedger(
   runId: string,
   options: { type?: LedgerType } = {},
 ): Promise<LedgerEntry[]> {
-  const rows = await db.query<LedgerRow>(
-    `select seq, id, run_id, type, data, provenance, created_at, prev_hash, hash from ledger
-      where run_id = $1 and ($2::text is null or type = $2) order by seq`,
-    [runId, options.type ?? null],
-  );
-  return rows.map(toEntry);
+  return readLedgerRecords(db, runId, options.type);
 }
 
 export interface LedgerVerification {

@@ -2,8 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { WorkspaceInfo } from '../core/workbench.ts';
 import type { Database } from '../storage/database.ts';
+import { assumptionsForDossier, evidencePacksForDossier } from '../storage/dossier-store.ts';
 import { recordedInputs } from '../storage/lineage-store.ts';
 import { getPhases, getRun, listArtifacts, saveDossier } from '../storage/run-store.ts';
+import { listRunWaivers } from '../storage/waiver-store.ts';
 import { renderValue } from './dossier-content.ts';
 import { type DossierPdfStatus, type PdfPrinter, writeDossierPdf } from './dossier-pdf.ts';
 import {
@@ -67,19 +69,14 @@ export async function compileDossier(
 ): Promise<Record<string, unknown>> {
   const run = await getRun(db, runId);
   if (!run) throw new Error(`no run ${runId}`);
-  const [phases, artifacts, ledger, verification, packs, assumptions] = await Promise.all([
+  const [phases, artifacts, ledger, verification, packs, assumptions, waivers] = await Promise.all([
     getPhases(db, runId),
     listArtifacts(db, runId),
     readLedger(db, runId),
     verifyLedger(db, runId),
-    db.query(
-      'select id, phase_id, attempt, artifacts, guard_reports, qav_summary, kmap_refs, metrics, created_at from evidence_packs where run_id = $1 order by created_at',
-      [runId],
-    ),
-    db.query(
-      'select id, phase_id, assumption, rationale, mitigation, status from assumptions where run_id = $1 order by created_at',
-      [runId],
-    ),
+    evidencePacksForDossier(db, runId),
+    assumptionsForDossier(db, runId),
+    listRunWaivers(db, runId),
   ]);
   const gates = ledger.filter((e) => e.type === 'gate').map((e) => e.data);
   // Phases in pipeline order (the plan's order), not in the order they happened to be stored.
@@ -141,6 +138,18 @@ export async function compileDossier(
     })),
     evidencePacks: packs,
     assumptions,
+    // Every waiver granted on the run, with who, why and until when; a gate row names the ones it applied.
+    waivers: waivers.map((w) => ({
+      id: w.id,
+      phase: w.phase,
+      rubric: w.violationType,
+      owner: w.owner,
+      reason: w.reason,
+      compensatingControl: w.compensatingControl,
+      status: w.status,
+      grantedAt: w.createdAt,
+      expiresAt: w.expiresAt,
+    })),
     ledger: { entries: ledger.length, headHash: ledger.at(-1)?.hash ?? null, verified: verification.ok },
   };
 }
@@ -222,13 +231,25 @@ export function renderDossierHtml(d: Record<string, unknown>, options: { print?:
   const ledger = d['ledger'] as Record<string, unknown>;
   const codeSection = renderCode(d['workspace'] as Record<string, unknown> | null, open);
   const reports = (d['reports'] ?? {}) as StoredReports;
+  const waivers = (d['waivers'] ?? []) as Array<Record<string, unknown>>;
+  const waiverById = new Map(waivers.map((w) => [w['id'], w]));
   const phaseRows = phases
     .map((p) => {
       const gates = p['gates'] as Array<Record<string, unknown>>;
       const last = gates.at(-1);
       const reasons = gates.flatMap((g) => (g['reasons'] as string[]) ?? []);
-      return `<tr><td>${esc(p['phase'])}</td><td class="${esc(p['status'])}">${esc(p['status'])}</td><td>${esc(p['gateAttempts'])}</td><td>${esc(last?.['score'] ?? '-')}</td><td>${reasons.map(esc).join('<br>') || '—'}</td></tr>`;
+      const waived = ((last?.['waiversApplied'] ?? []) as string[]).map((id) => {
+        const w = waiverById.get(id);
+        return `<b>waived</b>: ${esc(w?.['rubric'] ?? id)}${w ? ` (${esc(w['owner'])})` : ''}`;
+      });
+      return `<tr><td>${esc(p['phase'])}</td><td class="${esc(p['status'])}">${esc(p['status'])}</td><td>${esc(p['gateAttempts'])}</td><td>${esc(last?.['score'] ?? '-')}</td><td>${[...reasons.map(esc), ...waived].join('<br>') || '—'}</td></tr>`;
     })
+    .join('\n');
+  const waiverRows = waivers
+    .map(
+      (w) =>
+        `<tr><td>${esc(w['phase'])}</td><td>${esc(w['rubric'])}</td><td>${esc(w['reason'] ?? '—')}</td><td>${esc(w['compensatingControl'])}</td><td>${esc(w['owner'])}</td><td>${esc(iso(w['grantedAt']))}</td><td>${esc(iso(w['expiresAt']))}</td><td>${esc(w['status'])}</td></tr>`,
+    )
     .join('\n');
   const artifactsById = new Map(artifacts.map((a) => [a['id'], a]));
   const artifactBlocks = artifacts
@@ -263,10 +284,23 @@ ${renderAccessibility(reports)}
 <table><thead><tr><th>Phase</th><th>Status</th><th>Gate attempts</th><th>Score</th><th>Gate failure reasons</th></tr></thead><tbody>
 ${phaseRows}
 </tbody></table>
+<h2>Waivers</h2>
+${
+  waivers.length
+    ? `<table><thead><tr><th>Phase</th><th>Rubric</th><th>Reason</th><th>Compensating control</th><th>Owner</th><th>Granted</th><th>Expires</th><th>Status</th></tr></thead><tbody>
+${waiverRows}
+</tbody></table>`
+    : '<p>none: every gate passed on its own measures</p>'
+}
 <h2>Assumptions</h2>
 <ul>${assumptionRows || '<li>none</li>'}</ul>
 <h2>Artifacts (${artifacts.length})</h2>
 ${artifactBlocks}
 </body></html>
 `;
+}
+
+/** A stored date as ISO text: a Date, or the string it became in dossier.json. */
+function iso(value: unknown): string {
+  return value instanceof Date ? value.toISOString() : String(value ?? '');
 }

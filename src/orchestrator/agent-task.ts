@@ -5,7 +5,7 @@ import { sha256 } from '../core/ids.ts';
 import type { TaskContext, TaskHandler } from '../engine/worker-pool.ts';
 import type { Model } from '../llm/model.ts';
 import type { Database } from '../storage/database.ts';
-import { getRun, listArtifacts } from '../storage/run-store.ts';
+import { AgentInputSource } from './agent-input-source.ts';
 import { BudgetAccount, estimateTokens } from './budget.ts';
 import type { AgentCatalog } from './catalog.ts';
 import { callModelOnce, modelCallKey } from './paid-model-call.ts';
@@ -33,6 +33,11 @@ export const agentTaskInput = z.object({
   agentId: z.string().min(1),
   agentVersion: z.string().min(1),
   gateAttempt: z.number().int().min(1),
+  /**
+   * The phase's retry generation (0 until an operator retries it). With it, agents of one phase
+   * attempt share one read of their upstream artifacts (agent-input-source.ts); without it, each reads.
+   */
+  generation: z.number().int().min(0).optional(),
   hints: z.array(z.string()),
   model: z.string().optional(),
   temperature: z.number().optional(),
@@ -78,6 +83,7 @@ export interface AgentTaskDeps {
 }
 
 export function createAgentTaskHandler(deps: AgentTaskDeps): TaskHandler {
+  const source = new AgentInputSource();
   return async (ctx: TaskContext): Promise<AgentTaskResult> => {
     const parsed = agentTaskInput.safeParse(ctx.task.input);
     if (!parsed.success)
@@ -87,7 +93,7 @@ export function createAgentTaskHandler(deps: AgentTaskDeps): TaskHandler {
     const input = parsed.data;
     await deps.catalog.ensureAgents?.([input.agentId]);
     const agent = deps.catalog.getAgent(input.agentId);
-    const { input: agentInput, read } = await selectAgentInput(deps.db, input, agent.reads);
+    const { input: agentInput, read } = await selectAgentInput(deps.db, input, agent.reads, source);
     const plan = applyUnstick(input, deps);
     agentInput.hints = [...agentInput.hints, ...plan.hints];
     const prompt = agent.prompt(agentInput);
@@ -231,12 +237,19 @@ export async function selectAgentInput(
   db: Database,
   input: AgentTaskInput,
   reads: readonly string[],
+  source: AgentInputSource = new AgentInputSource({ maxEntries: 0 }),
 ): Promise<{ input: AgentInput; read: string[] }> {
-  const run = await getRun(db, input.runId);
-  if (!run) throw invalidInput(`run ${input.runId} does not exist`);
-  const upstream = stableOrder(latestArtifacts(await listArtifacts(db, input.runId))).filter(
-    (a) => a.phase !== input.phase,
+  const { idea, artifacts: selected } = await source.read(
+    db,
+    {
+      runId: input.runId,
+      phase: input.phase,
+      gateAttempt: input.gateAttempt,
+      generation: input.generation,
+    },
+    [IDEA_ARTIFACT, ...reads],
   );
+  const upstream = stableOrder(selected);
   const wanted = new Set(reads);
   const artifacts: Record<string, ArtifactView[]> = {};
   const read = upstream.filter((a) => a.type === IDEA_ARTIFACT).map((a) => a.id);
@@ -257,7 +270,7 @@ export async function selectAgentInput(
     input: {
       runId: input.runId,
       phase: input.phase,
-      idea: run.idea as unknown as Idea,
+      idea: idea as unknown as Idea,
       artifacts,
       hints: input.hints,
       attempt: input.gateAttempt,

@@ -1,4 +1,11 @@
 import { ErrorClass, ErrorCode, IdeaMineError } from '../core/errors.ts';
+import {
+  addSpend,
+  addToolMinutes,
+  type BudgetAccountState,
+  type BudgetScope,
+  readBudgetAccount,
+} from '../storage/budget-store.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { appendEvents, EVENTS_CHANNEL } from '../storage/event-store.ts';
 
@@ -14,23 +21,19 @@ export interface Spend {
   usd: number;
 }
 
-// Adds $3 tokens and $4 USD to a `usage` JSON column.
-const ADD_SPEND = `jsonb_set(jsonb_set(coalesce(usage, '{}'::jsonb),
-    '{tokens}', to_jsonb(coalesce((usage ->> 'tokens')::float8, 0) + $3)),
-    '{usd}', to_jsonb(coalesce((usage ->> 'usd')::float8, 0) + $4))`;
-// True when adding the spend keeps both resources within `budgets` (a missing budget is unlimited).
-const WITHIN_BUDGET = `(budgets ->> 'tokens' is null or coalesce((usage ->> 'tokens')::float8, 0) + $3 <= (budgets ->> 'tokens')::float8)
-    and (budgets ->> 'usd' is null or coalesce((usage ->> 'usd')::float8, 0) + $4 <= (budgets ->> 'usd')::float8)`;
-
 export class BudgetAccount {
   readonly #db: Database;
   readonly #runId: string;
   readonly #phase: string;
+  readonly #phaseScope: BudgetScope;
+  readonly #runScope: BudgetScope;
 
   constructor(db: Database, runId: string, phase: string) {
     this.#db = db;
     this.#runId = runId;
     this.#phase = phase;
+    this.#phaseScope = { kind: 'phase', runId, phase };
+    this.#runScope = { kind: 'run', runId };
   }
 
   /**
@@ -41,23 +44,9 @@ export class BudgetAccount {
   async reserve(spend: Spend, taskId?: string, within?: (tx: Queryable) => Promise<void>): Promise<void> {
     const over = await this.#db
       .transaction(async (tx) => {
-        const phase = await this.#apply(
-          tx,
-          'phases',
-          'run_id = $1 and phase_id = $2',
-          [this.#runId, this.#phase],
-          spend,
-          true,
-        );
+        const phase = await addSpend(tx, this.#phaseScope, spend, { withinBudget: true });
         if (!phase) return 'phase';
-        const run = await this.#apply(
-          tx,
-          'runs',
-          'id = $1 and $2::text is not null',
-          [this.#runId, this.#phase],
-          spend,
-          true,
-        );
+        const run = await addSpend(tx, this.#runScope, spend, { withinBudget: true });
         if (!run) throw new BudgetRollback('run');
         await within?.(tx);
         return undefined;
@@ -90,47 +79,18 @@ export class BudgetAccount {
   async settle(reserved: Spend, actual: Spend, tx?: Queryable): Promise<void> {
     const delta = { tokens: actual.tokens - reserved.tokens, usd: actual.usd - reserved.usd };
     const run = async (q: Queryable) => {
-      await this.#apply(
-        q,
-        'phases',
-        'run_id = $1 and phase_id = $2',
-        [this.#runId, this.#phase],
-        delta,
-        false,
-      );
-      await this.#apply(
-        q,
-        'runs',
-        'id = $1 and $2::text is not null',
-        [this.#runId, this.#phase],
-        delta,
-        false,
-      );
+      await addSpend(q, this.#phaseScope, delta, { withinBudget: false });
+      await addSpend(q, this.#runScope, delta, { withinBudget: false });
     };
     await (tx ? run(tx) : this.#db.transaction(run));
-  }
-
-  async #apply(
-    q: Queryable,
-    table: string,
-    where: string,
-    params: unknown[],
-    spend: Spend,
-    check: boolean,
-  ): Promise<boolean> {
-    const rows = await q.query(
-      `update ${table} set usage = ${ADD_SPEND} where ${where} ${check ? `and ${WITHIN_BUDGET}` : ''} returning 1`,
-      [...params, spend.tokens, spend.usd],
-    );
-    return rows.length > 0;
   }
 
   /** Tokens left before the phase or the run budget (whichever is tighter) is exhausted. */
   async remainingTokens(): Promise<number> {
     const [phase, run] = await Promise.all([this.#usage('phase'), this.#usage('run')]);
-    const left = (u: { usage: unknown; budgets: unknown }): number => {
-      const budget = (u.budgets as Record<string, number>)['tokens'];
-      const used = (u.usage as Record<string, number>)['tokens'] ?? 0;
+    const left = (u: BudgetAccountState): number => {
+      const budget = u.budgets['tokens'];
+      const used = u.usage['tokens'] ?? 0;
       return budget === undefined ? Number.POSITIVE_INFINITY : Math.max(0, budget - used);
     };
     return Math.min(left(phase), left(run));
@@ -177,8 +137,8 @@ export class BudgetAccount {
   async ensureToolMinutes(tool: string): Promise<void> {
     for (const scope of ['phase', 'run'] as const) {
       const { usage, budgets } = await this.#usage(scope);
-      const budget = (budgets as Record<string, number>)['toolsMinutes'];
-      const used = (usage as Record<string, number>)['toolsMinutes'] ?? 0;
+      const budget = budgets['toolsMinutes'];
+      const used = usage['toolsMinutes'] ?? 0;
       if (budget !== undefined && used >= budget)
         throw new IdeaMineError(
           ErrorCode.budgetExceeded,
@@ -190,35 +150,15 @@ export class BudgetAccount {
 
   /** Books the minutes a tool ran against the phase and the run. */
   async spendToolMinutes(minutes: number, tx?: Queryable): Promise<void> {
-    const add = `jsonb_set(coalesce(usage, '{}'::jsonb), '{toolsMinutes}',
-      to_jsonb(coalesce((usage ->> 'toolsMinutes')::float8, 0) + $3))`;
     const run = async (q: Queryable) => {
-      await q.query(`update phases set usage = ${add} where run_id = $1 and phase_id = $2`, [
-        this.#runId,
-        this.#phase,
-        minutes,
-      ]);
-      await q.query(`update runs set usage = ${add} where id = $1 and $2::text is not null`, [
-        this.#runId,
-        this.#phase,
-        minutes,
-      ]);
+      await addToolMinutes(q, this.#phaseScope, minutes);
+      await addToolMinutes(q, this.#runScope, minutes);
     };
     await (tx ? run(tx) : this.#db.transaction(run));
   }
 
-  async #usage(scope: 'phase' | 'run'): Promise<{ usage: unknown; budgets: unknown }> {
-    const rows =
-      scope === 'phase'
-        ? await this.#db.query<{ usage: unknown; budgets: unknown }>(
-            'select usage, budgets from phases where run_id = $1 and phase_id = $2',
-            [this.#runId, this.#phase],
-          )
-        : await this.#db.query<{ usage: unknown; budgets: unknown }>(
-            'select usage, budgets from runs where id = $1',
-            [this.#runId],
-          );
-    return rows[0] ?? { usage: {}, budgets: {} };
+  #usage(scope: 'phase' | 'run'): Promise<BudgetAccountState> {
+    return readBudgetAccount(this.#db, scope === 'phase' ? this.#phaseScope : this.#runScope);
   }
 }
 

@@ -2,7 +2,7 @@ import type { ArtifactView } from '../core/agent.ts';
 import { ErrorClass, ErrorCode, IdeaMineError, type SerializedError } from '../core/errors.ts';
 import { canonicalJson, hashOf, sha256 } from '../core/ids.ts';
 import type { AgentAssignment, PhasePlan } from '../core/schemas/phase-plan.ts';
-import { appendLedger } from '../observability/ledger.ts';
+import { appendLedgerEntries } from '../observability/ledger.ts';
 import { inputProvenance } from '../observability/provenance.ts';
 import type { TaskQueue, TaskState } from '../queue/task-queue.ts';
 import type { Database } from '../storage/database.ts';
@@ -10,9 +10,9 @@ import { type ArtifactRecord, insertArtifact } from '../storage/run-store.ts';
 import { AGENT_TASK, type AgentTaskInput, type AgentTaskResult } from './agent-task.ts';
 import type { AgentCatalog } from './catalog.ts';
 import { emit } from './events.ts';
+import { type Interruption, waitForTasks } from './task-waiter.ts';
 
-/** Why a coordinator stopped waiting: an operator signal, or the phase's timebox ran out. */
-export type Interruption = 'pause' | 'cancel' | 'timebox';
+export type { Interruption } from './task-waiter.ts';
 
 /**
  * Dispatch: TaskSpecs on the queue, wave by wave, and their outputs stored as artifacts as each wave
@@ -51,7 +51,8 @@ export interface DispatchDeps {
   db: Database;
   queue: TaskQueue;
   catalog: AgentCatalog;
-  pollMs?: { min: number; max: number };
+  /** How often a waiting wave re-reads its open tasks whatever woke it (task-waiter.ts); default 5 s. */
+  safetyRecheckMs?: number;
 }
 
 export async function dispatchPhase(deps: DispatchDeps, req: DispatchRequest): Promise<DispatchOutcome> {
@@ -74,11 +75,14 @@ export async function dispatchPhase(deps: DispatchDeps, req: DispatchRequest): P
       taskIds.push(taskId);
       running.push({ agent, taskId });
     }
-    const finished = await waitForTasks(
-      deps,
-      running.map((r) => r.taskId),
-      req,
-    );
+    const finished = await waitForTasks({
+      db: deps.db,
+      queue: deps.queue,
+      runId: req.runId,
+      ids: running.map((r) => r.taskId),
+      interrupted: () => req.interrupted(),
+      ...(deps.safetyRecheckMs === undefined ? {} : { safetyRecheckMs: deps.safetyRecheckMs }),
+    });
     if (finished.interrupted) return { artifacts, failed, interrupted: finished.interrupted, taskIds };
     for (const { agent, taskId } of running) {
       const task = finished.tasks.get(taskId);
@@ -140,40 +144,6 @@ async function enqueueAgent(
   return task.id;
 }
 
-interface FinishedTask {
-  state: TaskState;
-  result: unknown;
-  error: SerializedError | null;
-}
-
-const TERMINAL = new Set<TaskState>(['succeeded', 'failed', 'dead', 'cancelled']);
-
-async function waitForTasks(
-  deps: DispatchDeps,
-  ids: string[],
-  req: Pick<DispatchRequest, 'interrupted'>,
-): Promise<{ tasks: Map<string, FinishedTask>; interrupted?: Interruption }> {
-  const { min, max } = deps.pollMs ?? { min: 20, max: 500 };
-  let delay = min;
-  for (;;) {
-    const rows = ids.length
-      ? await deps.db.query<{ id: string; state: TaskState; result: unknown; error: SerializedError | null }>(
-          'select id, state, result, error from tasks where id = any($1::uuid[])',
-          [ids],
-        )
-      : [];
-    if (rows.every((r) => TERMINAL.has(r.state))) {
-      return {
-        tasks: new Map(rows.map((r) => [r.id, { state: r.state, result: r.result, error: r.error }])),
-      };
-    }
-    const signal = await req.interrupted();
-    if (signal) return { tasks: new Map(), interrupted: signal };
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(max, delay * 2);
-  }
-}
-
 async function storeOutput(
   db: Database,
   req: DispatchRequest,
@@ -208,25 +178,28 @@ async function storeOutput(
     });
     if (created) {
       const tokens = result.usage.inputTokens + result.usage.outputTokens;
-      await appendLedger(tx, {
-        runId: req.runId,
-        type: 'task',
-        data: { taskId, phase: req.phase, agent: provenance.agent, outcome: 'succeeded' },
-        provenance: { model: result.model },
-      });
-      await appendLedger(tx, {
-        runId: req.runId,
-        type: 'cost',
-        // One cost entry per logical model call (its step key), however many attempts the task took.
-        data: { taskId, phase: req.phase, tokens, usd: result.costUsd, stepKey: result.stepKey ?? null },
-        provenance: { model: result.model },
-      });
-      await appendLedger(tx, {
-        runId: req.runId,
-        type: 'artifact',
-        data: { artifactId: artifact.id, type: artifact.type, hash: artifact.hash },
-        provenance,
-      });
+      // The task's three entries in one statement (appendLedgerEntries keeps their order).
+      await appendLedgerEntries(tx, [
+        {
+          runId: req.runId,
+          type: 'task',
+          data: { taskId, phase: req.phase, agent: provenance.agent, outcome: 'succeeded' },
+          provenance: { model: result.model },
+        },
+        {
+          runId: req.runId,
+          type: 'cost',
+          // One cost entry per logical model call (its step key), however many attempts the task took.
+          data: { taskId, phase: req.phase, tokens, usd: result.costUsd, stepKey: result.stepKey ?? null },
+          provenance: { model: result.model },
+        },
+        {
+          runId: req.runId,
+          type: 'artifact',
+          data: { artifactId: artifact.id, type: artifact.type, hash: artifact.hash },
+          provenance,
+        },
+      ]);
       await emit(
         db,
         {

@@ -1,7 +1,7 @@
 import { hashOf } from '../core/ids.ts';
 import type { GateResult } from '../core/schemas/gate-result.ts';
 import type { PhasePlan } from '../core/schemas/phase-plan.ts';
-import { appendLedger } from '../observability/ledger.ts';
+import type { LedgerAppend } from '../observability/ledger.ts';
 import { inputProvenance } from '../observability/provenance.ts';
 import type { Queryable } from '../storage/database.ts';
 import { type ArtifactRecord, insertArtifact, listArtifacts } from '../storage/run-store.ts';
@@ -71,13 +71,16 @@ export async function detectRepeat(
   return repeatedRound(roundOf(attempt - 1, artifacts, g), roundOf(attempt, artifacts, g));
 }
 
-/** The structured failure report of a repeated round: an artifact and a ledger decision. */
+/**
+ * The structured failure report of a repeated round: an artifact, stored here, and a ledger decision,
+ * returned for the handoff stage to record after its gate entry.
+ */
 export async function recordRepeat(
   tx: Queryable,
   ctx: FixLoopContext,
   repeat: FixLoopRepeat,
   evidencePackId: string,
-): Promise<FixLoopReport> {
+): Promise<{ report: FixLoopReport; decision: LedgerAppend }> {
   const content = fixLoopReport(ctx.phase, ctx.plan.maxGateAttempts, repeat, evidencePackId);
   // Its inputs are the two rounds it compared: their tool reports and their fixers' patches.
   const artifacts = await listArtifacts(tx, ctx.runId, { phase: ctx.phase });
@@ -101,7 +104,7 @@ export async function recordRepeat(
     },
     idempotencyKey: `fix-loop:${ctx.runId}:${ctx.phase}:${repeat.attempt}${ctx.generation ? `#${ctx.generation}` : ''}`,
   });
-  await appendLedger(tx, {
+  const decision: LedgerAppend = {
     runId: ctx.runId,
     type: 'decision',
     data: {
@@ -118,8 +121,8 @@ export async function recordRepeat(
       reason: content.reason,
     },
     provenance: { by: 'loop-until-pass', artifactId: artifact.id },
-  });
-  return content;
+  };
+  return { report: content, decision };
 }
 
 /** The FixLoopReport the handoff of `attempt` recorded, if its round repeated the previous one. */

@@ -13,6 +13,7 @@ import type { HeadSigner } from '../observability/ledger-heads.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
 import { isProcessAlive } from '../storage/lock-file.ts';
 import { recordPhaseMetrics } from '../storage/phase-metrics-store.ts';
+import { markPhaseTimeboxed } from '../storage/run-signal-store.ts';
 import {
   getPhases,
   getRun,
@@ -29,6 +30,7 @@ import { emit } from './events.ts';
 import { reclaimOrphanedTasks } from './orphans.ts';
 import { type CoordinatorDeps, PhaseCoordinator, type PhaseOutcome } from './phase-coordinator.ts';
 import { planRun } from './run-planner.ts';
+import { runSignalWakeups } from './run-signals.ts';
 
 /**
  * Drives runs. It is a reconciler over stored state: any process holding the run lease can pick a
@@ -134,6 +136,8 @@ export class Orchestrator {
       await updateRun(tx, runId, { signal });
       if (signal === 'pause')
         await emit(this.#deps.db, { type: 'run.paused', runId, payload: { reason: 'signal', actor } }, tx);
+      // The driving process (this one or another) may be waiting for tasks: wake it to read the signal.
+      await runSignalWakeups(this.#deps.db).announce(tx, runId);
     });
     if (signal === 'cancel') {
       const tasks = await this.#deps.queue.list({ runId, limit: 10_000 });
@@ -223,10 +227,9 @@ export class Orchestrator {
       pollMs: 500,
       handlers: {
         timebox: async (timer, tx) => {
-          await tx.query(
-            `update phases set signal = 'timebox', updated_at = now() where id = $1 and status = 'running' and signal is null`,
-            [timer.payload['phaseRowId']],
-          );
+          const signalled = await markPhaseTimeboxed(tx, String(timer.payload['phaseRowId']));
+          // Wakes the phase's coordinator if it is waiting for its tasks (dispatch's task waiter).
+          if (signalled) await runSignalWakeups(db).announce(tx, signalled);
         },
       },
     });
@@ -403,7 +406,7 @@ export class Orchestrator {
       const error = {
         code: String(failed?.error?.['code'] ?? ErrorCode.gateFailed),
         message: String(failed?.error?.['message'] ?? 'a phase failed'),
-        errorClass: 'fatal',
+        errorClass: 'fatal' as const,
       };
       await db.transaction(async (tx) => {
         await updateRun(tx, runId, { status: 'failed', completed: true, error });

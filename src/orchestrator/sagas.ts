@@ -1,5 +1,15 @@
 import { appendLedger } from '../observability/ledger.ts';
+import { invalidateActiveAssumptions } from '../storage/assumption-store.ts';
 import type { Database, Queryable } from '../storage/database.ts';
+import {
+  type CompensationAction,
+  cancelReadyTasks,
+  insertCompensation,
+  markCompensated,
+  type NewCompensation,
+  pendingCompensations,
+  retractArtifacts,
+} from '../storage/saga-store.ts';
 import { emit } from './events.ts';
 
 /**
@@ -14,50 +24,22 @@ import { emit } from './events.ts';
  * - `cancel-tasks` {taskIds}: cancel tasks the phase left queued.
  */
 
-export type CompensationAction = 'retract-artifacts' | 'invalidate-assumptions' | 'cancel-tasks';
+export type { CompensationAction };
 
-export async function registerCompensation(
-  tx: Queryable,
-  c: {
-    runId: string;
-    phase: string;
-    stepKey: string;
-    action: CompensationAction;
-    args: Record<string, unknown>;
-  },
-): Promise<void> {
-  await tx.query(
-    `insert into compensations (run_id, phase_id, step_key, action, args) values ($1, $2, $3, $4, $5)
-     on conflict (run_id, phase_id, step_key, action) do nothing`,
-    [c.runId, c.phase, c.stepKey, c.action, JSON.stringify(c.args)],
-  );
+export async function registerCompensation(tx: Queryable, c: NewCompensation): Promise<void> {
+  await insertCompensation(tx, c);
 }
+
+const ids = (args: Record<string, unknown>, key: string): string[] => (args[key] as string[]) ?? [];
 
 const ACTIONS: Record<
   CompensationAction,
   (tx: Queryable, runId: string, args: Record<string, unknown>) => Promise<number>
 > = {
-  'retract-artifacts': async (tx, runId, args) =>
-    (
-      await tx.query(
-        `update artifacts set retracted_at = now() where run_id = $1 and id = any($2::uuid[]) and retracted_at is null returning id`,
-        [runId, (args['artifactIds'] as string[]) ?? []],
-      )
-    ).length,
-  'invalidate-assumptions': async (tx, runId, args) =>
-    (
-      await tx.query(
-        `update assumptions set status = 'invalidated', validated_at = now() where run_id = $1 and id = any($2::uuid[]) and status = 'active' returning id`,
-        [runId, (args['assumptionIds'] as string[]) ?? []],
-      )
-    ).length,
-  'cancel-tasks': async (tx, runId, args) =>
-    (
-      await tx.query(
-        `update tasks set state = 'cancelled', completed_at = now() where run_id = $1 and id = any($2::uuid[]) and state = 'ready' returning id`,
-        [runId, (args['taskIds'] as string[]) ?? []],
-      )
-    ).length,
+  'retract-artifacts': (tx, runId, args) => retractArtifacts(tx, runId, ids(args, 'artifactIds')),
+  'invalidate-assumptions': (tx, runId, args) =>
+    invalidateActiveAssumptions(tx, runId, ids(args, 'assumptionIds')),
+  'cancel-tasks': (tx, runId, args) => cancelReadyTasks(tx, runId, ids(args, 'taskIds')),
 };
 
 /** Runs the registered, not yet run compensations of a phase in reverse order, in one transaction. */
@@ -67,26 +49,24 @@ export async function compensatePhase(
   phase: string,
   tx: Queryable,
 ): Promise<Array<{ stepKey: string; action: string; affected: number }>> {
-  const rows = await tx.query<{
-    id: string;
-    step_key: string;
-    action: CompensationAction;
-    args: Record<string, unknown>;
-  }>(
-    `select id, step_key, action, args from compensations where run_id = $1 and phase_id = $2 and state = 'registered' order by seq desc`,
-    [runId, phase],
-  );
+  const pending = await pendingCompensations(tx, runId, phase);
   const done: Array<{ stepKey: string; action: string; affected: number }> = [];
-  for (const row of rows) {
-    const affected = await ACTIONS[row.action](tx, runId, row.args);
-    await tx.query(`update compensations set state = 'compensated', done_at = now() where id = $1`, [row.id]);
+  for (const compensation of pending) {
+    const affected = await ACTIONS[compensation.action](tx, runId, compensation.args);
+    await markCompensated(tx, compensation.id);
     await appendLedger(tx, {
       runId,
       type: 'decision',
-      data: { decision: 'compensate', phase, stepKey: row.step_key, action: row.action, affected },
+      data: {
+        decision: 'compensate',
+        phase,
+        stepKey: compensation.stepKey,
+        action: compensation.action,
+        affected,
+      },
       provenance: { by: 'saga' },
     });
-    done.push({ stepKey: row.step_key, action: row.action, affected });
+    done.push({ stepKey: compensation.stepKey, action: compensation.action, affected });
   }
   if (done.length > 0)
     await emit(db, { type: 'phase.compensated', runId, phase, payload: { actions: done } }, tx);

@@ -3,12 +3,13 @@ import { ErrorCode, IdeaMineError, isIdeaMineError } from '../core/errors.ts';
 import { hashOf } from '../core/ids.ts';
 import type { PhasePlan } from '../core/schemas/phase-plan.ts';
 import type { MeasureResult, ToolInvocationRecord, ToolRecorder, Workbench } from '../core/workbench.ts';
-import { appendLedger } from '../observability/ledger.ts';
+import type { LedgerAppend } from '../observability/ledger.ts';
 import { type InputProvenance, inputProvenance } from '../observability/provenance.ts';
 import type { Database } from '../storage/database.ts';
 import { type ArtifactRecord, insertArtifact } from '../storage/run-store.ts';
 import { BudgetAccount } from './budget.ts';
-import { emit } from './events.ts';
+import type { OrchestratorEvent } from './events.ts';
+import { recordStage, recordStageNow } from './stages/recorder.ts';
 
 /**
  * The two stages between Dispatch and Guard that touch real code:
@@ -77,23 +78,23 @@ export async function applyCode(
     if (!commit) continue;
     const applied = { sha: commit, artifactId: artifact.id, agent, files: parsed.data.files.length };
     commits.push(applied);
-    await ctx.db.transaction(async (tx) => {
-      await appendLedger(tx, {
-        runId: ctx.runId,
-        type: 'artifact',
-        data: { kind: 'commit', phase: ctx.phase, attempt: ctx.attempt, ...applied },
-        provenance: { by: 'workspace', agent },
-      });
-      await emit(
-        ctx.db,
+    await recordStageNow(ctx.db, {
+      ledger: [
+        {
+          runId: ctx.runId,
+          type: 'artifact',
+          data: { kind: 'commit', phase: ctx.phase, attempt: ctx.attempt, ...applied },
+          provenance: { by: 'workspace', agent },
+        },
+      ],
+      events: [
         {
           type: 'phase.workspace.commit',
           runId: ctx.runId,
           phase: ctx.phase,
           payload: { attempt: ctx.attempt, ...applied },
         },
-        tx,
-      );
+      ],
     });
   }
   return commits;
@@ -126,22 +127,28 @@ export function toolRecorder(ctx: Pick<StageContext, 'db' | 'runId' | 'phase' | 
   const budget = new BudgetAccount(ctx.db, ctx.runId, ctx.phase);
   return {
     async refused(toolId, reason) {
-      await ctx.db.transaction((tx) =>
-        appendLedger(tx, {
-          runId: ctx.runId,
-          type: 'decision',
-          data: { decision: 'tool-refused', phase: ctx.phase, attempt: ctx.attempt, tool: toolId, reason },
-          provenance: { by: 'tool-runner' },
-        }),
-      );
+      await recordStageNow(ctx.db, {
+        ledger: [
+          {
+            runId: ctx.runId,
+            type: 'decision',
+            data: { decision: 'tool-refused', phase: ctx.phase, attempt: ctx.attempt, tool: toolId, reason },
+            provenance: { by: 'tool-runner' },
+          },
+        ],
+      });
     },
     async record(invocation: ToolInvocationRecord) {
       await ctx.db.transaction(async (tx) => {
-        await appendLedger(tx, {
-          runId: ctx.runId,
-          type: 'task',
-          data: { kind: 'tool', phase: ctx.phase, attempt: ctx.attempt, ...invocation },
-          provenance: { tool: invocation.tool, sandbox: invocation.sandbox },
+        await recordStage(ctx.db, tx, {
+          ledger: [
+            {
+              runId: ctx.runId,
+              type: 'task',
+              data: { kind: 'tool', phase: ctx.phase, attempt: ctx.attempt, ...invocation },
+              provenance: { tool: invocation.tool, sandbox: invocation.sandbox },
+            },
+          ],
         });
         await budget.spendToolMinutes(invocation.durationMs / 60_000, tx);
       });
@@ -181,6 +188,7 @@ export async function measureWorkspace(
     }
     const { invocation } = result;
     await ctx.db.transaction(async (tx) => {
+      const ledger: LedgerAppend[] = [];
       for (const report of result.reports) {
         const provenance = {
           ...inputs,
@@ -209,31 +217,28 @@ export async function measureWorkspace(
         });
         stored.push(artifact);
         if (created)
-          await appendLedger(tx, {
+          ledger.push({
             runId: ctx.runId,
             type: 'artifact',
             data: { artifactId: artifact.id, type: artifact.type, hash: artifact.hash },
             provenance,
           });
       }
-      await emit(
-        ctx.db,
-        {
-          type: 'phase.tool.complete',
-          runId: ctx.runId,
-          phase: ctx.phase,
-          payload: {
-            attempt: ctx.attempt,
-            tool: invocation.tool,
-            exitCode: invocation.exitCode,
-            durationMs: invocation.durationMs,
-            timedOut: invocation.timedOut,
-            sandbox: invocation.sandbox,
-            reports: result.reports.map((r) => r.type),
-          },
+      const complete: OrchestratorEvent<'phase.tool.complete'> = {
+        type: 'phase.tool.complete',
+        runId: ctx.runId,
+        phase: ctx.phase,
+        payload: {
+          attempt: ctx.attempt,
+          tool: invocation.tool,
+          exitCode: invocation.exitCode,
+          durationMs: invocation.durationMs,
+          timedOut: invocation.timedOut,
+          sandbox: invocation.sandbox,
+          reports: result.reports.map((r) => r.type),
         },
-        tx,
-      );
+      };
+      await recordStage(ctx.db, tx, { ledger, events: [complete] });
     });
   }
   return stored;
@@ -280,24 +285,25 @@ async function storeToolFailure(
       provenance,
       idempotencyKey: `${attemptKey(ctx)}:${toolId}:${TOOL_FAILURE}`,
     });
-    if (created) {
-      await appendLedger(tx, {
-        runId: ctx.runId,
-        type: 'decision',
-        data: { decision: 'tool-failed', phase: ctx.phase, attempt: ctx.attempt, ...content },
-        provenance: { by: 'measure' },
+    if (created)
+      await recordStage(ctx.db, tx, {
+        ledger: [
+          {
+            runId: ctx.runId,
+            type: 'decision',
+            data: { decision: 'tool-failed', phase: ctx.phase, attempt: ctx.attempt, ...content },
+            provenance: { by: 'measure' },
+          },
+        ],
+        events: [
+          {
+            type: 'phase.tool.failed',
+            runId: ctx.runId,
+            phase: ctx.phase,
+            payload: { attempt: ctx.attempt, tool: content.tool, error: content.error },
+          },
+        ],
       });
-      await emit(
-        ctx.db,
-        {
-          type: 'phase.tool.failed',
-          runId: ctx.runId,
-          phase: ctx.phase,
-          payload: { attempt: ctx.attempt, tool: content.tool, error: content.error },
-        },
-        tx,
-      );
-    }
     return artifact;
   });
 }

@@ -1,11 +1,14 @@
 import type { Clock } from '../core/clock.ts';
-import { ErrorClass, ErrorCode, IdeaMineError, type SerializedError } from '../core/errors.ts';
+import { ErrorCode, IdeaMineError, type SerializedError } from '../core/errors.ts';
 import { currentTraceCarrier, type TraceCarrier } from '../core/trace.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { appendEvents, EVENTS_CHANNEL, type NewEvent } from '../storage/event-store.ts';
+import { type SettledHub, settledHub, settledNotifySql } from './settled-notifier.ts';
+import { type StaleWrite, staleAttempt } from './stale-attempt.ts';
 import {
   type ClaimedTask,
   type ClaimRequest,
+  type Completion,
   type EnqueueRequest,
   type FailOutcome,
   type FailRequest,
@@ -17,10 +20,13 @@ import {
   type RunningLease,
   type StallCandidate,
   TASK_STATES,
+  type TaskOutcome,
   type TaskProgress,
   type TaskQueue,
   type TaskRecord,
+  type TaskSettled,
   type TaskState,
+  TERMINAL_STATES,
   type UnstickRequest,
 } from './task-queue.ts';
 import { type ClaimRow, TASK_COLUMNS, type TaskRow, toClaimedTask, toTaskRecord } from './task-rows.ts';
@@ -49,6 +55,9 @@ export interface SqlTaskQueueOptions {
   defaultMaxAttempts?: number;
 }
 
+/** What a settling statement returns, at least: enough to tell waiters which task ended how. */
+type SettledRow = { id: string; run_id: string | null; state: TaskState } & Record<string, unknown>;
+
 // `$1` in every time-sensitive statement: an explicit instant (injected clock) or null (database time).
 const NOW = 'coalesce($1::timestamptz, clock_timestamp())';
 
@@ -58,9 +67,11 @@ export class SqlTaskQueue implements TaskQueue {
   readonly #clock: Clock | undefined;
   readonly #defaultLeaseMs: number;
   readonly #defaultMaxAttempts: number;
+  readonly #settled: SettledHub;
 
   constructor(db: Database, options: SqlTaskQueueOptions = {}) {
     this.#db = db;
+    this.#settled = settledHub(db);
     this.#clock = options.clock;
     this.#defaultLeaseMs = options.defaultLeaseMs ?? 30_000;
     this.#defaultMaxAttempts = options.defaultMaxAttempts ?? 5;
@@ -68,6 +79,24 @@ export class SqlTaskQueue implements TaskQueue {
 
   #now(): string | null {
     return this.#clock ? new Date(this.#clock.now()).toISOString() : null;
+  }
+
+  /**
+   * The select-list tail that NOTIFYs other processes of the rows a statement settled: empty where the
+   * driver cannot listen across processes (no NOTIFY is sent there at all).
+   */
+  #notifySettled(alias = '', origin = this.#settled.origin): string {
+    return this.#settled.crossProcess
+      ? `, ${settledNotifySql(this.#settled, origin, alias)} as settled_notify`
+      : '';
+  }
+
+  /** Call only after the writing statement's transaction committed. */
+  #emitSettled(rows: ReadonlyArray<{ id: string; run_id: string | null; state: TaskState }>): void {
+    const settled: TaskSettled[] = [];
+    for (const r of rows)
+      if (TERMINAL_STATES.has(r.state)) settled.push({ taskId: r.id, runId: r.run_id, state: r.state });
+    if (settled.length > 0) this.#settled.emit(settled);
   }
 
   async #events(tx: Queryable, events: readonly NewEvent[]): Promise<void> {
@@ -287,9 +316,10 @@ export class SqlTaskQueue implements TaskQueue {
     request: UnstickRequest,
     onCommit?: (tx: Queryable) => Promise<void>,
   ): Promise<boolean> {
-    return this.#db.transaction(async (tx) => {
-      const rows = await tx.query<{ run_id: string | null; type: string }>(
-        `update tasks
+    const settled = await this.#db.transaction(async (tx) => {
+      const rows = await tx.query<SettledRow>(
+        `with upd as (
+         update tasks
             set state = case when $4::jsonb is null then 'ready' else 'failed' end,
                 error = coalesce($4::jsonb, error),
                 input = case when jsonb_typeof(input) = 'object' then input || $5::jsonb else input end,
@@ -299,7 +329,8 @@ export class SqlTaskQueue implements TaskQueue {
                 history = history || jsonb_build_array(jsonb_build_object('attempt', attempt, 'at', ${NOW},
                   'outcome', 'stalled', 'strategy', $6::text, 'reason', $7::text))
           where id = $2 and attempt = $3 and state = 'running'
-        returning run_id, type`,
+        returning id, run_id, state)
+        select id, run_id, state${this.#notifySettled()} from upd`,
         [
           this.#now(),
           fence.taskId,
@@ -310,12 +341,15 @@ export class SqlTaskQueue implements TaskQueue {
           request.reason,
         ],
       );
-      if (rows.length === 0) return false;
+      if (rows.length === 0) return undefined;
       if (!request.fail)
         await tx.query('select pg_notify($1, $2)', [this.#db.channel(TASKS_CHANNEL), 'unstick']);
       await onCommit?.(tx);
-      return true;
+      return rows;
     });
+    if (!settled) return false;
+    this.#emitSettled(settled);
+    return true;
   }
 
   async saveCheckpoint(fence: Fence, token: string, data: unknown): Promise<void> {
@@ -331,28 +365,77 @@ export class SqlTaskQueue implements TaskQueue {
   }
 
   async complete(fence: Fence, result: unknown, tx?: Queryable): Promise<void> {
-    const run = async (q: Queryable) =>
-      q.query(
-        `update tasks set state = 'succeeded', result = $4, completed_at = ${NOW}, updated_at = ${NOW},
+    // In a caller's transaction we cannot see the commit. On Postgres the NOTIFY (delivered on commit)
+    // then goes out with no origin, so this process's own LISTEN hears it too. Without NOTIFY (PGlite)
+    // a read issued now runs only after that transaction ends (PGlite serialises every query behind
+    // an open transaction) and tells whether the completion committed.
+    const done = await (tx ?? this.#db).query<SettledRow>(
+      `with done as (
+         update tasks set state = 'succeeded', result = $4, completed_at = ${NOW}, updated_at = ${NOW},
                 lease_owner = null, locked_until = null, error = null
           where id = $2 and attempt = $3 and state = 'running'
-        returning id`,
-        [this.#now(), fence.taskId, fence.attempt, JSON.stringify(result ?? null)],
-      );
-    const done = tx ? await run(tx) : await run(this.#db);
+         returning id, run_id, state)
+       select id, run_id, state${this.#notifySettled('', tx ? '' : this.#settled.origin)} from done`,
+      [this.#now(), fence.taskId, fence.attempt, JSON.stringify(result ?? null)],
+    );
     if (done.length === 0) await this.#rejectStale(fence, 'complete');
+    if (!tx) this.#emitSettled(done);
+    else if (!this.#settled.crossProcess) void this.#emitIfCommitted(fence);
+  }
+
+  /**
+   * Completes many attempts in one statement, each fenced by its own (task, attempt): a stale
+   * attempt's completion changes nothing, as with `complete`. Returns the fences that were stale
+   * (each counted as a rejected write); the others committed.
+   */
+  async completeMany(completions: readonly Completion[]): Promise<{ stale: Fence[] }> {
+    if (completions.length === 0) return { stale: [] };
+    const done = await this.#db.query<SettledRow & { attempt: number }>(
+      `with c as (
+         select * from jsonb_to_recordset($2::jsonb) as c(id uuid, attempt int, result jsonb)),
+       done as (
+         update tasks t set state = 'succeeded', result = coalesce(c.result, 'null'::jsonb), completed_at = ${NOW},
+                updated_at = ${NOW}, lease_owner = null, locked_until = null, error = null
+           from c
+          where t.id = c.id and t.attempt = c.attempt and t.state = 'running'
+         returning t.id, t.run_id, t.state, t.attempt)
+       select id, run_id, state, attempt${this.#notifySettled()} from done`,
+      [
+        this.#now(),
+        JSON.stringify(
+          completions.map((c) => ({
+            id: c.fence.taskId,
+            attempt: c.fence.attempt,
+            result: c.result ?? null,
+          })),
+        ),
+      ],
+    );
+    this.#emitSettled(done);
+    const committed = new Set(done.map((r) => `${r.id}:${r.attempt}`));
+    const stale = completions.map((c) => c.fence).filter((f) => !committed.has(`${f.taskId}:${f.attempt}`));
+    for (const fence of stale) await this.#recordStale(fence, 'complete');
+    return { stale };
+  }
+
+  async #emitIfCommitted(fence: Fence): Promise<void> {
+    try {
+      this.#emitSettled(
+        await this.#db.query<SettledRow>(
+          `select id, run_id, state from tasks where id = $1 and attempt = $2 and state = 'succeeded'`,
+          [fence.taskId, fence.attempt],
+        ),
+      );
+    } catch {
+      // The database closed meanwhile; there is no one left to tell.
+    }
   }
 
   async fail(fence: Fence, request: FailRequest): Promise<FailOutcome> {
     const rows = await this.#db.transaction(async (tx) => {
-      const updated = await tx.query<{
-        state: TaskState;
-        run_id: string | null;
-        type: string;
-        phase: string | null;
-        run_at: Date;
-      }>(
-        `update tasks
+      const updated = await tx.query<SettledRow & { type: string; phase: string | null; run_at: Date }>(
+        `with upd as (
+         update tasks
             set state = case when not $5::boolean then 'failed'
                              when attempt >= max_attempts then 'dead' else 'ready' end,
                 run_at = ${NOW} + $6 * interval '1 millisecond',
@@ -362,7 +445,8 @@ export class SqlTaskQueue implements TaskQueue {
                 history = history || jsonb_build_array(jsonb_build_object(
                   'attempt', attempt, 'at', ${NOW}, 'outcome', 'failed', 'error', $4::jsonb))
           where id = $2 and attempt = $3 and state = 'running'
-        returning state, run_id, type, run_at, (select p.phase_id from phases p where p.id = tasks.phase_id) as phase`,
+        returning id, state, run_id, type, run_at, (select p.phase_id from phases p where p.id = tasks.phase_id) as phase)
+        select id, state, run_id, type, run_at, phase${this.#notifySettled()} from upd`,
         [
           this.#now(),
           fence.taskId,
@@ -398,6 +482,7 @@ export class SqlTaskQueue implements TaskQueue {
     });
     const row = rows[0];
     if (!row) return this.#rejectStale(fence, 'fail');
+    this.#emitSettled(rows);
     return row.state === 'ready' ? 'retry' : row.state === 'dead' ? 'dead' : 'failed';
   }
 
@@ -415,7 +500,7 @@ export class SqlTaskQueue implements TaskQueue {
   }
 
   async reclaimExpired(limit = 500): Promise<ReclaimedTask[]> {
-    return this.#db.transaction(async (tx) => {
+    const reclaimed = await this.#db.transaction(async (tx) => {
       const rows = await tx.query<{
         id: string;
         type: string;
@@ -427,7 +512,8 @@ export class SqlTaskQueue implements TaskQueue {
       }>(
         `with expired as (
            select id from tasks where state = 'running' and locked_until < ${NOW}
-            order by locked_until limit $2 for update skip locked)
+            order by locked_until limit $2 for update skip locked),
+         upd as (
          update tasks t
             set state = case when t.attempt >= t.max_attempts then 'dead' else 'ready' end,
                 run_at = ${NOW}, lease_owner = null, locked_until = null, updated_at = ${NOW},
@@ -439,7 +525,8 @@ export class SqlTaskQueue implements TaskQueue {
                 history = t.history || jsonb_build_array(jsonb_build_object('attempt', t.attempt, 'at', ${NOW}, 'outcome', 'lease_expired'))
            from expired where t.id = expired.id
          returning t.id, t.type, t.run_id, t.attempt, t.state, t.run_at,
-                   (select p.phase_id from phases p where p.id = t.phase_id) as phase`,
+                   (select p.phase_id from phases p where p.id = t.phase_id) as phase)
+         select id, type, run_id, attempt, state, run_at, phase${this.#notifySettled()} from upd`,
         [this.#now(), limit],
       );
       await this.#events(
@@ -472,14 +559,16 @@ export class SqlTaskQueue implements TaskQueue {
       if (rows.some((r) => r.state === 'ready')) {
         await tx.query('select pg_notify($1, $2)', [this.#db.channel(TASKS_CHANNEL), 'reclaimed']);
       }
-      return rows.map((r) => ({
-        id: r.id,
-        type: r.type,
-        runId: r.run_id,
-        attempt: r.attempt,
-        state: r.state,
-      }));
+      return rows;
     });
+    this.#emitSettled(reclaimed);
+    return reclaimed.map((r) => ({
+      id: r.id,
+      type: r.type,
+      runId: r.run_id,
+      attempt: r.attempt,
+      state: r.state,
+    }));
   }
 
   async runningLeases(runId: string): Promise<RunningLease[]> {
@@ -516,16 +605,14 @@ export class SqlTaskQueue implements TaskQueue {
   }
 
   async cancel(taskId: string): Promise<boolean> {
-    return this.#db.transaction(async (tx) => {
-      const rows = await tx.query<{
-        run_id: string | null;
-        type: string;
-        attempt: number;
-        phase: string | null;
-      }>(
-        `update tasks set state = 'cancelled', lease_owner = null, locked_until = null,
+    const cancelled = await this.#db.transaction(async (tx) => {
+      const rows = await tx.query<SettledRow & { attempt: number; phase: string | null }>(
+        `with upd as (
+         update tasks set state = 'cancelled', lease_owner = null, locked_until = null,
                 completed_at = ${NOW}, updated_at = ${NOW}
-          where id = $2 and state in ('ready', 'running') returning run_id, type, attempt, (select p.phase_id from phases p where p.id = tasks.phase_id) as phase`,
+          where id = $2 and state in ('ready', 'running')
+         returning id, run_id, state, attempt, (select p.phase_id from phases p where p.id = tasks.phase_id) as phase)
+         select id, run_id, state, attempt, phase${this.#notifySettled()} from upd`,
         [this.#now(), taskId],
       );
       const row = rows[0];
@@ -539,8 +626,10 @@ export class SqlTaskQueue implements TaskQueue {
             payload: { reason: 'cancelled by an operator or a run signal', attempt: row.attempt },
           },
         ]);
-      return Boolean(row);
+      return rows;
     });
+    this.#emitSettled(cancelled);
+    return cancelled.length > 0;
   }
 
   async retry(taskId: string): Promise<boolean> {
@@ -600,8 +689,30 @@ export class SqlTaskQueue implements TaskQueue {
     return this.#db.listen(TASKS_CHANNEL, () => listener());
   }
 
+  onSettled(listener: (event: TaskSettled) => void): Promise<() => Promise<void>> {
+    return this.#settled.subscribe(listener);
+  }
+
+  async outcomes(ids: readonly string[]): Promise<Map<string, TaskOutcome>> {
+    const outcomes = new Map<string, TaskOutcome>();
+    if (ids.length === 0) return outcomes;
+    const rows = await this.#db.query<{
+      id: string;
+      state: TaskState;
+      result: unknown;
+      error: SerializedError | null;
+    }>('select id, state, result, error from tasks where id = any($1::uuid[])', [ids]);
+    for (const r of rows) outcomes.set(r.id, { state: r.state, result: r.result, error: r.error });
+    return outcomes;
+  }
+
   /** Counts the rejected write on the task (for the crash-test figures) and throws STALE_ATTEMPT. */
-  async #rejectStale(fence: Fence, write: 'heartbeat' | 'checkpoint' | 'complete' | 'fail'): Promise<never> {
+  async #rejectStale(fence: Fence, write: StaleWrite): Promise<never> {
+    await this.#recordStale(fence, write);
+    throw staleAttempt(fence, write);
+  }
+
+  async #recordStale(fence: Fence, write: StaleWrite): Promise<void> {
     await this.#db.transaction(async (tx) => {
       const rows = await tx.query<{ run_id: string | null; attempt: number; phase: string | null }>(
         'update tasks set stale_writes = stale_writes + 1 where id = $1 returning run_id, attempt, (select p.phase_id from phases p where p.id = tasks.phase_id) as phase',
@@ -619,11 +730,6 @@ export class SqlTaskQueue implements TaskQueue {
         ]);
       }
     });
-    throw new IdeaMineError(
-      ErrorCode.staleAttempt,
-      `stale ${write} rejected: task ${fence.taskId} attempt ${fence.attempt} is no longer the current attempt`,
-      { errorClass: ErrorClass.fatal, details: { ...fence, write } },
-    );
   }
 }
 

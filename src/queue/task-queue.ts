@@ -123,6 +123,11 @@ export interface Fence {
   attempt: number;
 }
 
+export interface Completion {
+  fence: Fence;
+  result: unknown;
+}
+
 export interface HeartbeatResult {
   lost: Fence[];
   checkpointRequested: Fence[];
@@ -206,6 +211,20 @@ export interface ListRequest {
   limit?: number;
 }
 
+/** Where a task stands, as a waiter needs it: `result` and `error` are set once it is terminal. */
+export interface TaskOutcome {
+  state: TaskState;
+  result: unknown;
+  error: SerializedError | null;
+}
+
+/** A task reached a terminal state and the write that moved it there committed. */
+export interface TaskSettled {
+  taskId: string;
+  runId: string | null;
+  state: TaskState;
+}
+
 export interface TaskQueue {
   enqueue(request: EnqueueRequest, tx?: Queryable): Promise<{ task: TaskRecord; created: boolean }>;
   enqueueMany(requests: readonly EnqueueRequest[], tx?: Queryable): Promise<string[]>;
@@ -231,6 +250,12 @@ export interface TaskQueue {
   ): Promise<boolean>;
   saveCheckpoint(fence: Fence, token: string, data: unknown): Promise<void>;
   complete(fence: Fence, result: unknown, tx?: Queryable): Promise<void>;
+  /**
+   * Completes many attempts in one statement (the worker pool's batched completion), each fenced by
+   * its own (task, attempt): a stale attempt's completion changes nothing. Returns the stale fences
+   * (each counted as a rejected write); every other completion committed.
+   */
+  completeMany(completions: readonly Completion[]): Promise<{ stale: Fence[] }>;
   fail(fence: Fence, request: FailRequest): Promise<FailOutcome>;
   /** Hands a task back unfinished (graceful shutdown); the attempt does not count against it. */
   release(fence: Fence): Promise<void>;
@@ -252,4 +277,15 @@ export interface TaskQueue {
   stats(): Promise<QueueStats>;
   /** Resolves when new work may be available (a NOTIFY arrived) or the signal aborts. */
   onWake(listener: () => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `listener` after each write that moved a task to a terminal state commits (complete,
+   * fail → failed/dead, cancel, lease expiry on the last attempt, the supervisor's escalation):
+   * in-process always; from other processes too where the driver can listen (`listenNotify`).
+   * Delivery is at most once per listener and may be lost while a LISTEN connection is down, so a
+   * waiter reads `outcomes` once after subscribing and keeps a long safety re-check. Resolves once
+   * the subscription is live; the returned function ends it.
+   */
+  onSettled(listener: (event: TaskSettled) => void): Promise<() => Promise<void>>;
+  /** The current state of these tasks in one read (unknown ids are absent from the map). */
+  outcomes(ids: readonly string[]): Promise<Map<string, TaskOutcome>>;
 }

@@ -60,11 +60,16 @@ export async function appendEvents(
   events: readonly NewEvent[],
 ): Promise<StoredEvent[]> {
   if (events.length === 0) return [];
+  // One statement: the insert, and the NOTIFY naming the last sequence number (sent on commit). The
+  // `notified` CTE is joined so that it runs; it yields exactly one row.
   const rows = await tx.query<EventRow>(
-    `insert into events (event_type, run_id, phase_id, task_id, payload)
-     select e.type, e.run_id, e.phase, e.task_id, coalesce(e.payload, '{}'::jsonb)
-       from jsonb_to_recordset($1::jsonb) as e(type text, run_id uuid, phase text, task_id uuid, payload jsonb)
-     returning ${COLUMNS}`,
+    `with inserted as (
+       insert into events (event_type, run_id, phase_id, task_id, payload)
+       select e.type, e.run_id, e.phase, e.task_id, coalesce(e.payload, '{}'::jsonb)
+         from jsonb_to_recordset($1::jsonb) as e(type text, run_id uuid, phase text, task_id uuid, payload jsonb)
+       returning ${COLUMNS}),
+     notified as (select pg_notify($2, (select max(seq) from inserted)::text))
+     select inserted.* from inserted cross join notified`,
     [
       JSON.stringify(
         events.map((e) => ({
@@ -75,12 +80,10 @@ export async function appendEvents(
           payload: e.payload ?? {},
         })),
       ),
+      channel,
     ],
   );
-  const stored = rows.map(toEvent).sort((a, b) => a.seq - b.seq);
-  const last = stored[stored.length - 1];
-  if (last) await tx.query('select pg_notify($1, $2)', [channel, String(last.seq)]);
-  return stored;
+  return rows.map(toEvent).sort((a, b) => a.seq - b.seq);
 }
 
 export interface EventQuery {

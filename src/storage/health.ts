@@ -4,3 +4,9 @@ import type { Queryable } from './database.ts';
 export async function pingDatabase(q: Queryable): Promise<void> {
   await q.query('select 1');
 }
+
+/** The server's version (`server_version`), for `doctor`. */
+export async function serverVersion(q: Pick<Queryable, 'query'>): Promise<string | undefined> {
+  const rows = await q.query<{ v: string }>("select current_setting('server_version') as v");
+  return rows[0]?.v;
+}

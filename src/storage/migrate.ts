@@ -37,12 +37,34 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
   return migrations;
 }
 
+/** Names one set of migrations (their versions and contents): the key of a data-dir template. */
+export function migrationsFingerprint(migrations: readonly Migration[]): string {
+  return sha256(migrations.map((m) => `${m.version}:${m.checksum}`).join('\n')).slice(0, 16);
+}
+
+/**
+ * True when every migration is already applied, unchanged: one statement, the common case at every
+ * start (a new embedded home is a copy of a migrated template). Anything else, including a database
+ * without the table, is left to the locked path below, which applies or reports.
+ */
+async function allApplied(db: Database, migrations: readonly Migration[]): Promise<boolean> {
+  let rows: { version: number; checksum: string }[];
+  try {
+    rows = await db.query('select version, checksum from schema_migrations');
+  } catch {
+    return false;
+  }
+  const applied = new Map(rows.map((row) => [Number(row.version), row.checksum]));
+  return migrations.every((m) => applied.get(m.version) === m.checksum);
+}
+
 /**
  * Applies pending migrations, each in its own transaction, forward only. Safe when several processes
  * start at once on one Postgres: each transaction first takes an advisory lock, then re-checks what is
  * applied. An applied migration whose file changed afterwards is an error, never silently re-run.
  */
 export async function migrate(db: Database, migrations: Migration[] = loadMigrations()): Promise<number[]> {
+  if (await allApplied(db, migrations)) return [];
   const applied: number[] = [];
   for (const migration of migrations) {
     const ran = await db.transaction(async (tx) => {

@@ -4,11 +4,17 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { describeThrown, ErrorClass, ErrorCode, IdeaMineError } from '../core/errors.ts';
 import type { Database, Queryable, Row, Unsubscribe } from './database.ts';
 import { acquireDataDirLock, type DataDirLock } from './lock-file.ts';
-import { seedFromTemplate } from './pglite-template.ts';
+import { pgliteStartParams } from './pglite-settings.ts';
+import { seedFromTemplate, templateCandidates } from './pglite-template.ts';
 
 export interface PgliteDatabaseOptions {
   /** The IdeaMine home; the database lives in `<dataDir>/pgdata`. Omit for an in-memory database. */
   dataDir?: string;
+  /**
+   * What a new data dir's template holds besides an empty cluster (the schema): `prepare` runs once per
+   * installation and `key`, and every new data dir starts as a copy of its result.
+   */
+  template?: { key: string; prepare: (db: Database) => Promise<void> };
 }
 
 /**
@@ -23,8 +29,14 @@ export async function createPgliteDatabase(options: PgliteDatabaseOptions = {}):
     lock = acquireDataDirLock(options.dataDir);
     try {
       const pgdata = join(options.dataDir, 'pgdata');
-      if (!(await seedFromTemplate(pgdata))) mkdirSync(pgdata, { recursive: true });
-      pg = await PGlite.create({ dataDir: pgdata });
+      const template = options.template;
+      const seeded = template
+        ? await seedFromTemplate(pgdata, templateCandidates(template.key), (built) =>
+            template.prepare(new PgliteDatabase(built, 'template', undefined)),
+          )
+        : await seedFromTemplate(pgdata);
+      if (!seeded) mkdirSync(pgdata, { recursive: true });
+      pg = await PGlite.create({ dataDir: pgdata, startParams: pgliteStartParams() });
     } catch (error) {
       lock.release();
       throw new IdeaMineError(
@@ -37,7 +49,7 @@ export async function createPgliteDatabase(options: PgliteDatabaseOptions = {}):
       );
     }
   } else {
-    pg = await PGlite.create();
+    pg = await PGlite.create({ startParams: pgliteStartParams() });
   }
   return new PgliteDatabase(pg, options.dataDir ?? 'memory://', lock);
 }

@@ -438,3 +438,46 @@ export async function retryPhases(
   }
   return rows.map((r) => r.phase_id);
 }
+
+/**
+ * What an agent's input is made of, in one statement: the run's idea and, of the phases other than
+ * `exceptPhase`, the artifacts of each phase's last gate attempt whose type is one of `types`
+ * (retracted ones excluded), in storage order (created_at, id). Undefined when the run does not exist.
+ * A phase's last attempt is taken over all its artifacts, whatever their type, as
+ * agent-task.ts `latestArtifacts` does. A gateAttempt that is not a JSON number counts as 1.
+ */
+export async function readAgentInputSource(
+  q: Queryable,
+  runId: string,
+  exceptPhase: string,
+  types: readonly string[],
+): Promise<{ idea: Record<string, unknown>; artifacts: ArtifactRecord[] } | undefined> {
+  const rows = await q.query(
+    `with upstream as (
+       select ${ARTIFACT_COLUMNS},
+              case jsonb_typeof(provenance -> 'gateAttempt') when 'number' then (provenance ->> 'gateAttempt')::numeric
+                   else 1 end as attempt
+         from artifacts
+        where run_id = $1 and phase_id <> $2 and retracted_at is null),
+     latest as (select phase_id, max(attempt) as attempt from upstream group by phase_id)
+     select r.idea, a.*
+       from runs r
+       left join (select u.* from upstream u join latest l using (phase_id, attempt) where u.type = any($3::text[])) as a
+         on true
+      where r.id = $1
+      order by a.created_at, a.id`,
+    [runId, exceptPhase, [...types]],
+  );
+  const first = rows[0];
+  if (!first) return undefined;
+  return {
+    idea: first['idea'] as Record<string, unknown>,
+    artifacts: rows.filter((r) => r['id'] != null).map(toArtifact),
+  };
+}
+
+/** The phase name of a phases row (the queue refers to phases by row id). */
+export async function phaseNameOfRow(q: Queryable, phaseRowId: string): Promise<string | null> {
+  const rows = await q.query<{ phase_id: string }>('select phase_id from phases where id = $1', [phaseRowId]);
+  return rows[0]?.phase_id ?? null;
+}

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ErrorClass, ErrorCode, IdeaMineError } from '../core/errors.ts';
-import { launchChromium } from './chromium-launch.mjs';
 import { toolPath } from './environment.ts';
 
 /**
@@ -106,6 +105,8 @@ export async function printHtmlToPdf(html: string, options: PdfPrintOptions = {}
   const timeoutMs = options.timeoutMs ?? 60_000;
   const profile = await mkdtemp(join(tmpdir(), 'ideamine-pdf-'));
   try {
+    // playwright-core costs about 50 MB and seconds to load: only a dossier print pays for it.
+    const { launchChromium } = await import('./chromium-launch.mjs');
     const context = await launchChromium(executablePath, profile, {
       viewport: { width: 1100, height: 1400 },
       timeoutMs,

@@ -6,13 +6,13 @@ import { readEvents } from '../../src/storage/event-store.ts';
 import { expectValidEvents } from '../support/events.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 
-const transient: SerializedError = {
+export const transient: SerializedError = {
   code: 'INTERNAL',
   message: 'boom',
   errorClass: 'transient',
   retryable: true,
 };
-const fatal: SerializedError = {
+export const fatal: SerializedError = {
   code: 'INVALID_INPUT',
   message: 'bad',
   errorClass: 'fatal',

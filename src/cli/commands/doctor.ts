@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { serverVersion } from '../../storage/health.ts';
 import { isProcessAlive, readLockOwner } from '../../storage/lock-file.ts';
 import { redactUrl } from '../../storage/redact.ts';
 import { checkTools } from '../../tools/registry.ts';
@@ -63,8 +64,8 @@ async function checkPostgres(url: string): Promise<DoctorCheck> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
   try {
     await client.connect();
-    const rows = await client.query<{ v: string }>("select current_setting('server_version') as v");
-    return { name: 'postgres', ok: true, detail: `${redactUrl(url)}: server ${rows.rows[0]?.v}` };
+    const version = await serverVersion({ query: async (sql) => (await client.query(sql)).rows });
+    return { name: 'postgres', ok: true, detail: `${redactUrl(url)}: server ${version}` };
   } catch (error) {
     return { name: 'postgres', ok: false, detail: `${redactUrl(url)}: ${(error as Error).message}` };
   } finally {

@@ -19,11 +19,21 @@ export function registerWorkerCommand(program: Command, cli: CliContext): void {
       '30s',
     )
     .option(
+      '--no-batch',
+      'complete each task with its own statement and keep one claim in flight (batched completion is the default)',
+    )
+    .option(
       '--metrics-port <port>',
       'serve Prometheus metrics at http://127.0.0.1:<port>/metrics (0: any free port)',
     )
     .action(
-      async (flags: { concurrency?: string; queue?: string[]; grace: string; metricsPort?: string }) => {
+      async (flags: {
+        concurrency?: string;
+        queue?: string[];
+        grace: string;
+        metricsPort?: string;
+        batch: boolean;
+      }) => {
         const metricsPort = flags.metricsPort === undefined ? undefined : parsePort(flags.metricsPort);
         const options = cli.options(flags.concurrency ? { concurrency: flags.concurrency } : {});
         // On the embedded default this process owns the data dir: it serves the API socket, and drives
@@ -40,6 +50,7 @@ export function registerWorkerCommand(program: Command, cli: CliContext): void {
           reclaimEveryMs: Math.max(100, Math.min(5_000, Math.round(options.leaseMs / 10))),
           logger: runtime.logger,
           observer: runtime.metrics.tasks,
+          ...(flags.batch ? {} : { batch: false as const }),
           ...(flags.queue ? { queues: flags.queue } : {}),
         });
         const metricsServer =
@@ -62,6 +73,7 @@ export function registerWorkerCommand(program: Command, cli: CliContext): void {
           workerId: pool.workerId,
           pid: process.pid,
           concurrency: options.concurrency,
+          batched: flags.batch,
           database: runtime.db.location,
           types: [...runtime.handlers.keys()],
           ...(metricsServer ? { metrics: metricsServer.url } : {}),

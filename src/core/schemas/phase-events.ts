@@ -82,6 +82,20 @@ export const PhaseGateFailedEvent = phaseEvent(
   }),
 );
 
+/** A person waived one rubric of the phase (`ideamine waive`); the gate applies it while it is active and unexpired. */
+export const PhaseWaiverGrantedEvent = phaseEvent(
+  'phase.waiver.granted',
+  z.strictObject({
+    waiverId: IdSchema,
+    phase: z.string().min(1),
+    rubric: z.string().min(1),
+    owner: z.string().min(1),
+    reason: z.string().min(1),
+    compensatingControl: z.string().min(1),
+    expiresAt: TimestampSchema,
+  }),
+);
+
 /** A task of the phase missed `stall_threshold_heartbeats` heartbeats; the envelope names the task. */
 export const PhaseStalledEvent = taskEvent(
   'phase.stalled',
@@ -205,6 +219,7 @@ export const PHASE_EVENTS = [
   PhaseReadyEvent,
   PhaseGatePassedEvent,
   PhaseGateFailedEvent,
+  PhaseWaiverGrantedEvent,
   PhaseStalledEvent,
   PhaseErrorEvent,
   PhaseCompleteEvent,

@@ -1,4 +1,5 @@
 import { parseEventDraft } from '../../core/schemas/event.ts';
+import { findActiveAssumptionId, insertAssumption } from '../../storage/assumption-store.ts';
 import type { Queryable } from '../../storage/database.ts';
 import { appendEvents } from '../../storage/event-store.ts';
 
@@ -27,23 +28,12 @@ export async function recordAssumptions(
 ): Promise<string[]> {
   const ids: string[] = [];
   for (const assumption of assumptions) {
-    const existing = await tx.query<{ id: string }>(
-      `select id from assumptions
-        where run_id = $1 and phase_id = $2 and assumption = $3 and status = 'active'
-        order by created_at limit 1`,
-      [scope.runId, scope.phase, assumption.statement],
-    );
-    const found = existing[0];
+    const found = await findActiveAssumptionId(tx, { ...scope, statement: assumption.statement });
     if (found) {
-      if (!ids.includes(found.id)) ids.push(found.id);
+      if (!ids.includes(found)) ids.push(found);
       continue;
     }
-    const inserted = await tx.query<{ id: string }>(
-      `insert into assumptions (run_id, phase_id, assumption, rationale, mitigation)
-       values ($1, $2, $3, $4, $5) returning id`,
-      [scope.runId, scope.phase, assumption.statement, assumption.rationale, assumption.mitigation],
-    );
-    const id = inserted[0]?.id;
+    const id = await insertAssumption(tx, { ...scope, ...assumption });
     if (!id) continue;
     ids.push(id);
     await appendEvents(tx, channel, [

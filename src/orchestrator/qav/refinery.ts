@@ -2,6 +2,15 @@ import { newId } from '../../core/ids.ts';
 import { parseEventDraft } from '../../core/schemas/event.ts';
 import type { Queryable } from '../../storage/database.ts';
 import { appendEvents } from '../../storage/event-store.ts';
+import {
+  type FrameStatusChange,
+  insertFrames,
+  listTopicFrames,
+  lockKnowledgeMap,
+  type TopicConflict,
+  updateFrameStatuses,
+  upsertConflicts,
+} from '../../storage/knowledge-map-store.ts';
 import { keyTerms, normaliseText, sharedTerms } from './text-terms.ts';
 import type { Answer, AssessedClaim, Claim, FrameDraft, FrameStatus, Question, Validation } from './types.ts';
 
@@ -121,8 +130,17 @@ export async function refine(
   }
   // Serialises fusion per run: two phases refining at once (security and story-loop run in
   // parallel) would otherwise each miss the other's equal frames. Released at commit.
-  await tx.query(`select pg_advisory_xact_lock(hashtext('kmap:' || $1::text))`, [runId]);
-  const frameIds = await insertFrames(tx, runId, phase, drafts);
+  await lockKnowledgeMap(tx, runId);
+  const frameIds = await insertFrames(
+    tx,
+    runId,
+    phase,
+    drafts.map((d) => ({
+      ...d,
+      topicKey: topicKey(d.subject, d.predicate),
+      objectKey: normaliseText(d.object),
+    })),
+  );
   const fusion = await fuse(tx, runId, phase, [
     ...new Set(drafts.map((d) => topicKey(d.subject, d.predicate))),
   ]);
@@ -145,74 +163,21 @@ export async function refine(
   return { deltaId, frameIds, ...fusion };
 }
 
-async function insertFrames(
-  tx: Queryable,
-  runId: string,
-  phase: string,
-  drafts: readonly FrameDraft[],
-): Promise<string[]> {
-  const rows = await tx.query<{ id: string; seq: string | number }>(
-    `insert into kmap_frames (run_id, phase_id, subject, predicate, object, topic_key, object_key, confidence, provenance)
-     select $1, $2, f->>'subject', f->>'predicate', f->>'object', f->>'topic_key', f->>'object_key',
-            (f->>'confidence')::double precision, f->'provenance'
-       from jsonb_array_elements($3::jsonb) with ordinality as e(f, n)
-      order by e.n
-     returning id, seq`,
-    [
-      runId,
-      phase,
-      JSON.stringify(
-        drafts.map((d) => ({
-          subject: d.subject,
-          predicate: d.predicate,
-          object: d.object,
-          topic_key: topicKey(d.subject, d.predicate),
-          object_key: normaliseText(d.object),
-          confidence: d.confidence,
-          provenance: d.provenance,
-        })),
-      ),
-    ],
-  );
-  return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map((r) => r.id);
-}
-
-interface TopicRow extends Record<string, unknown> {
-  id: string;
-  topic_key: string;
-  object_key: string;
-  subject: string;
-  predicate: string;
-  object: string;
-  status: FrameStatus;
-  merged_into: string | null;
-}
-
-interface Change {
-  id: string;
-  status: FrameStatus;
-  merged_into: string | null;
-}
-
 async function fuse(
   tx: Queryable,
   runId: string,
   phase: string,
   topics: readonly string[],
 ): Promise<Omit<RefineResult, 'deltaId' | 'frameIds'>> {
-  const rows = await tx.query<TopicRow>(
-    `select id, topic_key, object_key, subject, predicate, object, status, merged_into
-       from kmap_frames where run_id = $1 and topic_key = any($2::text[]) order by seq`,
-    [runId, topics],
-  );
-  const changes: Change[] = [];
+  const rows = await listTopicFrames(tx, runId, topics);
+  const changes: FrameStatusChange[] = [];
   const canonicalIds: string[] = [];
   let merged = 0;
   let agreeing = 0;
   let conflicts = 0;
-  const conflictRows: unknown[] = [];
-  for (const frames of groupBy(rows, (r) => r.topic_key).values()) {
-    const byObject = [...groupBy(frames, (r) => r.object_key).values()];
+  const conflictRows: TopicConflict[] = [];
+  for (const frames of groupBy(rows, (r) => r.topicKey).values()) {
+    const byObject = [...groupBy(frames, (r) => r.objectKey).values()];
     const status: FrameStatus = byObject.length > 1 ? 'conflict' : 'active';
     const canonicals: Array<{ frameId: string; object: string; sources: number }> = [];
     for (const same of byObject) {
@@ -221,10 +186,10 @@ async function fuse(
       if (!canonical) continue;
       canonicalIds.push(canonical.id);
       canonicals.push({ frameId: canonical.id, object: canonical.object, sources: same.length });
-      if (canonical.status !== status) changes.push({ id: canonical.id, status, merged_into: null });
+      if (canonical.status !== status) changes.push({ id: canonical.id, status, mergedInto: null });
       for (const other of same) {
         if (other === canonical || other.status === 'merged') continue;
-        changes.push({ id: other.id, status: 'merged', merged_into: canonical.id });
+        changes.push({ id: other.id, status: 'merged', mergedInto: canonical.id });
         merged += 1;
       }
     }
@@ -232,45 +197,19 @@ async function fuse(
     if (byObject.length > 1) {
       conflicts += 1;
       const first = frames[0];
-      conflictRows.push({
-        topic_key: first?.topic_key,
-        subject: first?.subject,
-        predicate: first?.predicate,
-        objects: canonicals,
-      });
+      if (first)
+        conflictRows.push({
+          topicKey: first.topicKey,
+          subject: first.subject,
+          predicate: first.predicate,
+          objects: canonicals,
+        });
     }
   }
-  await applyChanges(tx, changes);
-  await recordConflicts(tx, runId, phase, conflictRows);
+  await updateFrameStatuses(tx, changes);
+  await upsertConflicts(tx, runId, phase, conflictRows);
   const consensus = rows.length === 0 ? 1 : Math.round((agreeing / rows.length) * 1000) / 1000;
   return { canonicalIds, merged, conflicts, consensus };
-}
-
-async function applyChanges(tx: Queryable, changes: readonly Change[]): Promise<void> {
-  if (changes.length === 0) return;
-  await tx.query(
-    `update kmap_frames f set status = c.status, merged_into = c.merged_into
-       from jsonb_to_recordset($1::jsonb) as c(id uuid, status text, merged_into uuid)
-      where f.id = c.id`,
-    [JSON.stringify(changes)],
-  );
-}
-
-async function recordConflicts(
-  tx: Queryable,
-  runId: string,
-  phase: string,
-  rows: readonly unknown[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.query(
-    `insert into kmap_conflicts (run_id, phase_id, topic_key, subject, predicate, objects)
-     select $1, $2, c.topic_key, c.subject, c.predicate, c.objects
-       from jsonb_to_recordset($3::jsonb) as c(topic_key text, subject text, predicate text, objects jsonb)
-     on conflict (run_id, topic_key) do update
-        set objects = excluded.objects, phase_id = excluded.phase_id, updated_at = now()`,
-    [runId, phase, JSON.stringify(rows)],
-  );
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

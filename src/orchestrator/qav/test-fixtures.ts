@@ -2,6 +2,7 @@ import type { ArtifactView } from '../../core/agent.ts';
 import { ErrorClass, ErrorCode, IdeaMineError } from '../../core/errors.ts';
 import { hashOf } from '../../core/ids.ts';
 import type { Queryable } from '../../storage/database.ts';
+import { insertArtifact, insertRun as insertRunRow } from '../../storage/run-store.ts';
 
 /**
  * Test data for the Q/A/V suites (imported by *.test.ts only): a realistic intake IdeaSpec and a
@@ -99,34 +100,29 @@ export function draftArtifacts(): ArtifactView[] {
 }
 
 export async function insertRun(db: Queryable): Promise<string> {
-  const rows = await db.query<{ id: string }>(`insert into runs (idea) values ($1) returning id`, [
-    JSON.stringify({ title: 'TeamTodo', description: 'A shared todo app for small teams' }),
-  ]);
-  const id = rows[0]?.id;
-  if (!id) throw new Error('no run id');
-  return id;
+  return insertRunRow(db, {
+    idea: { title: 'TeamTodo', description: 'A shared todo app for small teams' },
+    plan: null,
+    planHash: '',
+    budgets: {},
+  });
 }
 
 /** Stores the draft as real artifact rows and returns the views with their real ids. */
 export async function insertDraft(db: Queryable, runId: string): Promise<ArtifactView[]> {
   const views: ArtifactView[] = [];
   for (const artifact of draftArtifacts()) {
-    const rows = await db.query<{ id: string }>(
-      `insert into artifacts (run_id, phase_id, type, name, content, hash, provenance)
-       values ($1, $2, $3, $4, $5, $6, $7) returning id`,
-      [
-        runId,
-        artifact.phase,
-        artifact.type,
-        artifact.name,
-        JSON.stringify(artifact.content),
-        hashOf(artifact.content),
-        JSON.stringify({ source: 'test-fixture@1' }),
-      ],
-    );
-    const id = rows[0]?.id;
-    if (!id) throw new Error('no artifact id');
-    views.push({ ...artifact, id });
+    const { artifact: stored } = await insertArtifact(db, {
+      runId,
+      phase: artifact.phase,
+      type: artifact.type,
+      name: artifact.name,
+      content: artifact.content,
+      hash: hashOf(artifact.content),
+      provenance: { source: 'test-fixture@1' },
+      idempotencyKey: `test-fixture:${runId}:${artifact.name}`,
+    });
+    views.push({ ...artifact, id: stored.id });
   }
   return views;
 }

@@ -1,13 +1,16 @@
+import type { Citation } from '../../core/knowledge-frame.ts';
+
 /** The shapes the Q/A/V triad and the Knowledge Refinery pass between each other. */
 
-export interface Citation {
-  /** An input artifact's id, or a knowledge frame's id (frames are cited like artifacts). */
-  artifactId: string;
-  /** JSONPath into that source's content, e.g. `$.requirements[2].statement`. */
-  path: string;
-  /** Text copied verbatim from the value at `path`. */
-  quote: string;
-}
+// Frames are stored by the knowledge-map repository, so their shapes live in core.
+export {
+  type Citation,
+  FRAME_STATUSES,
+  type FrameDraft,
+  type FrameProvenance,
+  type FrameStatus,
+  type KnowledgeFrame,
+} from '../../core/knowledge-frame.ts';
 
 /** A statement found in a draft artifact: a string leaf with enough content words to assert something. */
 export interface Claim {
@@ -88,37 +91,4 @@ export interface Validation {
   reasons: string[];
   /** Indexes into `answer.statements` whose citations all resolve and support them. */
   groundedStatements: number[];
-}
-
-export const FRAME_STATUSES = ['active', 'merged', 'conflict'] as const;
-export type FrameStatus = (typeof FRAME_STATUSES)[number];
-
-export interface FrameProvenance {
-  runId: string;
-  phase: string;
-  questionId: string;
-  question: string;
-  claimIds: string[];
-  citations: Citation[];
-  /** `<provider>:<model>` that wrote the answer. */
-  model: string;
-}
-
-export interface FrameDraft {
-  subject: string;
-  predicate: string;
-  object: string;
-  confidence: number;
-  provenance: FrameProvenance;
-}
-
-export interface KnowledgeFrame extends FrameDraft {
-  id: string;
-  runId: string;
-  phase: string;
-  status: FrameStatus;
-  mergedInto: string | null;
-  createdAt: Date;
-  /** Full-text rank when the frame came from a search with text. */
-  rank?: number;
 }
