@@ -96,6 +96,8 @@ export async function handoffStage(
         pass: gate.pass,
         score: gate.score,
         reasons: gate.reasons,
+        // The waivers that let a failing rubric through: the dossier's gate row names them.
+        waiversApplied: gate.waiversApplied ?? [],
         evidencePackId,
       },
       provenance: { gatekeeper: 'code', rubrics },
