@@ -367,24 +367,6 @@ export async function activeWaivers(q: Queryable, runId: string, phase: string):
   }));
 }
 
-export async function insertWaiver(
-  q: Queryable,
-  w: {
-    runId: string;
-    phase: string;
-    violationType: string;
-    owner: string;
-    expiresAt: Date;
-    compensatingControl: string;
-  },
-): Promise<string> {
-  const rows = await q.query<{ id: string }>(
-    `insert into waivers (run_id, phase, violation_type, owner, expires_at, compensating_control) values ($1, $2, $3, $4, $5, $6) returning id`,
-    [w.runId, w.phase, w.violationType, w.owner, w.expiresAt.toISOString(), w.compensatingControl],
-  );
-  return (rows[0] as { id: string }).id;
-}
-
 export async function saveDossier(
   q: Queryable,
   runId: string,

@@ -20,7 +20,6 @@ export interface CoordinatorDeps {
   catalog: AgentCatalog;
   /** The model the Q/A/V triad uses. */
   model: Model;
-  pollMs?: { min: number; max: number };
   now?: () => Date;
   /** The run's code workspace and tools; phases that write code or measure need it. */
   workbench?: Workbench;

@@ -34,10 +34,10 @@ export async function dispatchStage(
   ctx: PhaseStageContext,
   input: DispatchInput,
 ): Promise<StageResult<DispatchOutcome>> {
-  const { db, queue, catalog, pollMs } = ctx.deps;
+  const { db, queue, catalog } = ctx.deps;
   await enterStage(ctx, input.attempt, 'dispatch', 0);
   const outcome = await dispatchPhase(
-    { db, queue, catalog, ...(pollMs ? { pollMs } : {}) },
+    { db, queue, catalog },
     {
       runId: ctx.runId,
       phase: ctx.phase,
