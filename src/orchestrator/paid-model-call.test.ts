@@ -7,6 +7,7 @@ import { readModelCall } from '../queue/model-call-checkpoint.ts';
 import { SqlTaskQueue } from '../queue/sql-task-queue.ts';
 import type { ClaimedTask } from '../queue/task-queue.ts';
 import type { Database } from '../storage/database.ts';
+import { readEvents } from '../storage/event-store.ts';
 import { openDatabase } from '../storage/open.ts';
 import { insertPhases, insertRun } from '../storage/run-store.ts';
 import { BudgetAccount } from './budget.ts';
@@ -130,6 +131,11 @@ describe('pay once: a model call is paid by one attempt, wherever the crash land
     await expect(zombie).rejects.toMatchObject({ code: ErrorCode.staleAttempt });
     expect(await used(runId)).toEqual({ run: 500, phase: 500, usd: 0.01 });
     expect((await readModelCall(db, taskId))?.record.state).toBe('settled');
+    // ...and is counted as a stale write of the old attempt, like any other fenced-out write.
+    expect(await queue.get(taskId)).toMatchObject({ staleWrites: 1 });
+    const events = await readEvents(db, { runId, types: ['task.stale_write'] });
+    expect(events).toHaveLength(1);
+    expect(events[0]?.payload).toMatchObject({ attempt: 1, currentAttempt: 2, operation: 'model-call' });
   });
 
   it("a dead attempt's reservation does not count against the budget of the attempt that replaces it", async () => {

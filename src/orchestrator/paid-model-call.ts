@@ -1,3 +1,4 @@
+import { ErrorCode, isIdeaMineError } from '../core/errors.ts';
 import { canonicalJson, sha256 } from '../core/ids.ts';
 import type { ModelResponse } from '../llm/model.ts';
 import {
@@ -8,6 +9,7 @@ import {
   readModelCall,
   writeModelCall,
 } from '../queue/model-call-checkpoint.ts';
+import { recordStaleWrite } from '../queue/stale-attempt.ts';
 import { type Fence, type TaskState, TERMINAL_STATES } from '../queue/task-queue.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { BudgetAccount, type Spend } from './budget.ts';
@@ -65,16 +67,18 @@ export async function callModelOnce<O>(
   call: ModelCallRequest,
   generate: () => Promise<ModelResponse<O>>,
 ): Promise<PaidModelCall<O>> {
-  const stored = await db.transaction((tx) => takeOverEarlierAttempt(tx, call));
+  const stored = await fenced(db, call, () => db.transaction((tx) => takeOverEarlierAttempt(tx, call)));
   if (stored) return { response: stored as ModelResponse<O>, reused: true };
-  await call.budget.reserve(call.reserve, call.fence.taskId, async (tx) => {
-    await lockCurrentAttempt(tx, call.fence, 'model-call reservation');
-    await writeModelCall(tx, call.fence, {
-      state: 'reserved',
-      stepKey: call.stepKey,
-      reserved: call.reserve,
-    });
-  });
+  await fenced(db, call, () =>
+    call.budget.reserve(call.reserve, call.fence.taskId, async (tx) => {
+      await lockCurrentAttempt(tx, call.fence);
+      await writeModelCall(tx, call.fence, {
+        state: 'reserved',
+        stepKey: call.stepKey,
+        reserved: call.reserve,
+      });
+    }),
+  );
   let response: ModelResponse<O>;
   try {
     response = await generate();
@@ -86,15 +90,31 @@ export async function callModelOnce<O>(
     throw error;
   }
   const spent = { tokens: response.usage.inputTokens + response.usage.outputTokens, usd: response.costUsd };
-  await db.transaction((tx) =>
-    finish(
-      tx,
-      call,
-      { state: 'settled', stepKey: call.stepKey, reserved: call.reserve, spent, response },
-      spent,
+  await fenced(db, call, () =>
+    db.transaction((tx) =>
+      finish(
+        tx,
+        call,
+        { state: 'settled', stepKey: call.stepKey, reserved: call.reserve, spent, response },
+        spent,
+      ),
     ),
   );
   return { response, reused: false };
+}
+
+/**
+ * Runs one of this attempt's fenced writes; when a newer attempt has the task, the rejected write is
+ * counted and recorded like any other stale write (`task.stale_write`) before the error goes on.
+ */
+async function fenced<T>(db: Database, call: ModelCallRequest, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (isIdeaMineError(error) && error.code === ErrorCode.staleAttempt)
+      await recordStaleWrite(db, call.fence, 'model-call').catch(() => {});
+    throw error;
+  }
 }
 
 /**
@@ -102,7 +122,7 @@ export async function callModelOnce<O>(
  * same step key, or releases the reservation an earlier (dead) attempt still holds.
  */
 async function takeOverEarlierAttempt(tx: Queryable, call: ModelCallRequest): Promise<unknown> {
-  await lockCurrentAttempt(tx, call.fence, 'model-call takeover');
+  await lockCurrentAttempt(tx, call.fence);
   const prior = await readModelCall(tx, call.fence.taskId);
   if (!prior) return undefined;
   const { record } = prior;
@@ -121,7 +141,7 @@ async function finish(
   outcome: ModelCallRecord,
   spent: Spend,
 ): Promise<void> {
-  await lockCurrentAttempt(tx, call.fence, 'model-call settle');
+  await lockCurrentAttempt(tx, call.fence);
   const held = await readModelCall(tx, call.fence.taskId);
   if (
     held?.attempt !== call.fence.attempt ||

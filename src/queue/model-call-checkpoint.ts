@@ -1,5 +1,5 @@
-import { ErrorClass, ErrorCode, IdeaMineError } from '../core/errors.ts';
 import type { Queryable } from '../storage/database.ts';
+import { staleAttempt } from './stale-attempt.ts';
 import type { Fence } from './task-queue.ts';
 
 /**
@@ -38,18 +38,14 @@ export interface StoredModelCall {
  * Locks the task and checks that `fence` is its current, running attempt; throws STALE_ATTEMPT
  * otherwise. Holding the lock keeps a re-claim (which updates the same row) out until commit.
  */
-export async function lockCurrentAttempt(tx: Queryable, fence: Fence, write: string): Promise<void> {
+export async function lockCurrentAttempt(tx: Queryable, fence: Fence): Promise<void> {
   const rows = await tx.query<{ attempt: number; state: string }>(
     'select attempt, state from tasks where id = $1 for update',
     [fence.taskId],
   );
   const row = rows[0];
   if (row && row.attempt === fence.attempt && row.state === 'running') return;
-  throw new IdeaMineError(
-    ErrorCode.staleAttempt,
-    `stale ${write} rejected: task ${fence.taskId} attempt ${fence.attempt} is no longer the current attempt`,
-    { errorClass: ErrorClass.fatal, details: { ...fence, write } },
-  );
+  throw staleAttempt(fence, 'model-call');
 }
 
 /** The task's model-call record, if its checkpoint holds one. */

@@ -4,7 +4,7 @@ import { currentTraceCarrier, type TraceCarrier } from '../core/trace.ts';
 import type { Database, Queryable } from '../storage/database.ts';
 import { appendEvents, EVENTS_CHANNEL, type NewEvent } from '../storage/event-store.ts';
 import { type SettledHub, settledHub, settledNotifySql } from './settled-notifier.ts';
-import { type StaleWrite, staleAttempt } from './stale-attempt.ts';
+import { recordStaleWrite, type StaleWrite, staleAttempt } from './stale-attempt.ts';
 import {
   type ClaimedTask,
   type ClaimRequest,
@@ -247,12 +247,32 @@ export class SqlTaskQueue implements TaskQueue {
       ],
     );
     const aliveIds = new Set(alive.map((r) => r.id));
+    const lost = beats
+      .filter((b) => !aliveIds.has(b.taskId))
+      .map(({ taskId, attempt }) => ({ taskId, attempt }));
+    // The count is telemetry: failing to record it must not keep the pool from dropping lost tasks.
+    if (lost.length > 0) await this.#recordStaleHeartbeats(lost).catch(() => {});
     return {
-      lost: beats.filter((b) => !aliveIds.has(b.taskId)).map(({ taskId, attempt }) => ({ taskId, attempt })),
+      lost,
       checkpointRequested: alive
         .filter((r) => r.control === 'checkpoint')
         .map((r) => ({ taskId: r.id, attempt: r.attempt })),
     };
+  }
+
+  /**
+   * A heartbeat that found its attempt gone is a stale write when a newer attempt holds the task
+   * (the worker outlived its lease, e.g. it was frozen); a task that merely ended is not counted.
+   */
+  async #recordStaleHeartbeats(lost: readonly Fence[]): Promise<void> {
+    const rows = await this.#db.query<{ id: string; attempt: number }>(
+      'select id, attempt from tasks where id = any($1::uuid[])',
+      [lost.map((f) => f.taskId)],
+    );
+    const current = new Map(rows.map((r) => [r.id, r.attempt]));
+    for (const fence of lost) {
+      if ((current.get(fence.taskId) ?? 0) > fence.attempt) await this.#recordStale(fence, 'heartbeat');
+    }
   }
 
   async findStalled(limit = 100): Promise<StallCandidate[]> {
@@ -713,23 +733,7 @@ export class SqlTaskQueue implements TaskQueue {
   }
 
   async #recordStale(fence: Fence, write: StaleWrite): Promise<void> {
-    await this.#db.transaction(async (tx) => {
-      const rows = await tx.query<{ run_id: string | null; attempt: number; phase: string | null }>(
-        'update tasks set stale_writes = stale_writes + 1 where id = $1 returning run_id, attempt, (select p.phase_id from phases p where p.id = tasks.phase_id) as phase',
-        [fence.taskId],
-      );
-      if (rows[0]) {
-        await this.#events(tx, [
-          {
-            type: 'task.stale_write',
-            runId: rows[0].run_id,
-            phase: rows[0].phase,
-            taskId: fence.taskId,
-            payload: { attempt: fence.attempt, currentAttempt: rows[0].attempt, operation: write },
-          },
-        ]);
-      }
-    });
+    await recordStaleWrite(this.#db, fence, write);
   }
 }
 

@@ -105,7 +105,7 @@ export const TaskStaleWriteEvent = taskEvent(
   z.strictObject({
     attempt: attempt.describe('The stale attempt that tried to write.'),
     currentAttempt: NonNegativeIntSchema,
-    operation: z.enum(['heartbeat', 'checkpoint', 'complete', 'fail']),
+    operation: z.enum(['heartbeat', 'checkpoint', 'complete', 'fail', 'model-call']),
     workerId: z.string().optional(),
   }),
 );
