@@ -221,14 +221,16 @@ await runBenchmark('b1', async (ctx) => {
     await guarded(ctx, { system: name, config: 'default' }, async () => {
       const env = subjectEnv(ctx);
       const subject = await makeQueueSubject(name, env);
-      if (!subject.attach) {
+      if (!subject.attach || subject.singleProcess) {
         ctx.emit({
           system: name,
           config: 'default',
           run: 1,
           warmup: false,
           status: 'na',
-          note: 'its worker cannot run in a process of its own here',
+          note: subject.singleProcess
+            ? 'embedded (PGlite, one process): B1 runs every worker in a process of its own'
+            : 'its worker cannot run in a process of its own here',
           metrics: {},
           show: [],
         });

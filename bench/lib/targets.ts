@@ -35,45 +35,62 @@ function ratio(a: number | null, b: number | null): number | null {
   return a === null || b === null || b === 0 ? null : a / b;
 }
 
+/** B1's concurrencies (`<config> c=<n>` in its cells). */
+function b1Concurrencies(cells: Cells): number[] {
+  const found = new Set<number>();
+  for (const cell of cells.values()) {
+    const c = cell.bench === 'b1' ? /c=(\d+)/.exec(cell.config)?.[1] : undefined;
+    if (c) found.add(Number(c));
+  }
+  return [...found].sort((a, b) => a - b);
+}
+
 function b1(cells: Cells): TargetResult[] {
-  const im = get(cells, 'b1', 'ideamine-pg', 'default', 'tasks_per_s');
-  const gw = get(cells, 'b1', 'graphile-worker', 'default', 'tasks_per_s');
-  const boss = get(cells, 'b1', 'pg-boss', 'default', 'tasks_per_s');
-  const floorFull = get(cells, 'b1', 'floor-pgbench', 'insert+claim+complete', 'tasks_per_s');
-  const floorDrain = get(cells, 'b1', 'floor-pgbench', 'claim+complete', 'tasks_per_s');
-  return [
-    judge('B1 ideamine-pg ÷ graphile-worker (default, unbatched)', ratio(im, gw), '>=', 1.0, 'tasks/s'),
-    judge('B1 ideamine-pg ÷ pg-boss (default, unbatched)', ratio(im, boss), '>=', 2.0, 'tasks/s'),
-    judge(
-      'B1 ideamine-pg ÷ pgbench floor (insert+claim+complete)',
-      ratio(im, floorFull),
-      '>=',
-      0.5,
-      'tasks/s',
-    ),
-    judge(
-      'B1 ideamine-pg ÷ pgbench floor (claim+complete, same work as the burn-down)',
-      ratio(im, floorDrain),
-      '>=',
-      0.5,
-      'tasks/s',
-    ),
-  ];
+  const out: TargetResult[] = [];
+  for (const c of b1Concurrencies(cells)) {
+    const rate = (system: string, config: string) =>
+      get(cells, 'b1', system, `${config} c=${c}`, 'tasks_per_s');
+    const im = rate('ideamine-pg', 'default');
+    const imBatched = rate('ideamine-pg', 'batched');
+    out.push(
+      judge(
+        `B1 c=${c}: ideamine-pg ÷ graphile-worker (both default)`,
+        ratio(im, rate('graphile-worker', 'default')),
+        '>=',
+        1.5,
+        'tasks/s',
+      ),
+      judge(
+        `B1 c=${c}: ideamine-pg ÷ graphile-worker (both batched)`,
+        ratio(imBatched, rate('graphile-worker', 'batched')),
+        '>=',
+        0.5,
+        'tasks/s',
+      ),
+      judge(
+        `B1 c=${c}: ideamine-pg default ÷ plain SKIP LOCKED floor (pgbench)`,
+        ratio(im, rate('floor-pgbench', 'claim+complete')),
+        '>=',
+        0.75,
+        'tasks/s',
+      ),
+      judge(
+        `B1 c=${c}: ideamine-pg default ÷ plain SKIP LOCKED floor (Node loop)`,
+        ratio(im, rate('floor-node-pg', 'claim+complete')),
+        '>=',
+        0.75,
+        'tasks/s',
+      ),
+    );
+  }
+  return out;
 }
 
 function b2(cells: Cells): TargetResult[] {
   const imP50 = get(cells, 'b2', 'ideamine-pg', 'idle', 'p50_ms');
-  const imP99 = get(cells, 'b2', 'ideamine-pg', 'idle', 'p99_ms');
   const gwP50 = get(cells, 'b2', 'graphile-worker', 'idle', 'p50_ms');
   return [
-    judge('B2 idle p50: ideamine-pg ÷ graphile-worker p50', ratio(imP50, gwP50), '<=', 1.0, 'enqueue→start'),
-    judge(
-      'B2 idle p99: ideamine-pg p99 ÷ graphile-worker p50',
-      ratio(imP99, gwP50),
-      '<=',
-      2.0,
-      'enqueue→start',
-    ),
+    judge('B2 idle p50: ideamine-pg ÷ graphile-worker', ratio(imP50, gwP50), '<=', 0.8, 'enqueue→start'),
   ];
 }
 
@@ -119,22 +136,60 @@ function b4(cells: Cells): TargetResult[] {
 function b6(cells: Cells): TargetResult[] {
   const out: TargetResult[] = [];
   for (const cell of cells.values()) {
-    if (cell.bench !== 'b6' || !cell.system.startsWith('ideamine') || cell.metric !== 'recovery_x') continue;
+    if (cell.bench !== 'b6' || !cell.system.startsWith('ideamine') || cell.metric !== 'recovery_ms') continue;
     out.push(
       judge(
-        `B6 ${cell.system} ${cell.config}: recovery ÷ lease`,
+        `B6 ${cell.system} ${cell.config}: kill -9 → every orphan re-claimed (ms)`,
         cell.median,
         '<=',
-        1.2,
-        'kill -9 → all orphans re-claimed',
+        2_000,
+        'ms',
       ),
     );
   }
   return out;
 }
 
+function b7(cells: Cells): TargetResult[] {
+  const out: TargetResult[] = [];
+  for (const writers of ['1 writer', '16 writers']) {
+    const config = `${writers}, 1/txn`;
+    const floor = get(cells, 'b7', 'floor-pgbench', config, 'appends_per_s');
+    const chain = writers === '1 writer' ? config : `${writers}, 1/txn, one chain`;
+    out.push(
+      judge(
+        `B7 ${config}: ideamine-ledger ÷ pgbench inserting the same row`,
+        ratio(get(cells, 'b7', 'ideamine-ledger', chain, 'appends_per_s'), floor),
+        '>=',
+        0.7,
+        'appends/s',
+      ),
+    );
+  }
+  return out;
+}
+
+function b9(cells: Cells): TargetResult[] {
+  return [
+    judge(
+      'B9 main job (embedded PGlite): peak RSS (MB)',
+      get(cells, 'b9', 'ideamine-main-job', 'pglite', 'peak_rss_mb'),
+      '<=',
+      450,
+      'MB',
+    ),
+    judge(
+      'B9 main job (embedded PGlite): start-up before the first phase (ms)',
+      get(cells, 'b9', 'ideamine-main-job', 'pglite', 'startup_ms'),
+      '<=',
+      500,
+      'ms',
+    ),
+  ];
+}
+
 export function evaluateTargets(cells: Cells): TargetResult[] {
-  return [...b1(cells), ...b2(cells), ...b3(cells), ...b4(cells), ...b6(cells)];
+  return [...b1(cells), ...b2(cells), ...b3(cells), ...b4(cells), ...b6(cells), ...b7(cells), ...b9(cells)];
 }
 
 export function fmt(value: number | null): string {

@@ -37,6 +37,8 @@ export interface QueueSubject {
    * subject cannot run its worker in a separate process (PGlite is single-process).
    */
   attach?(): Promise<void>;
+  /** The store lives in this process (PGlite): no worker can attach from another process. */
+  readonly singleProcess?: boolean;
   /** Bulk enqueue, using the system's batch API when it has one. */
   enqueueMany(payloads: readonly JobPayload[]): Promise<void>;
   enqueueOne(payload: JobPayload): Promise<void>;
